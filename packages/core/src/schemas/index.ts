@@ -1,0 +1,2 @@
+export * from './machine-data.js';
+export * from "./validate.js";

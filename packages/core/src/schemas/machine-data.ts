@@ -1,0 +1,44 @@
+/**
+ * Schemas of the machine-data files: `metrics.json` ({id, val, time}) and `workorder.json`
+ * ({time, product, production}). Ids are kept as given: a number stays a number, a string a string.
+ */
+import { z } from 'zod';
+
+/** A parameter or product id, number or string, kept as given. */
+export const idSchema = z.union([z.number().finite(), z.string().min(1)]);
+
+/** A timestamp: ISO-8601 text or epoch milliseconds; normalised to epoch milliseconds. */
+export const timeSchema = z
+  .union([z.string().min(1), z.number().finite()])
+  .transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : Date.parse(value);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: `not a valid time: ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** One sample of a machine parameter. */
+export const metricSchema = z.object({
+  id: idSchema,
+  val: z.number().finite(),
+  time: timeSchema,
+});
+
+/** One reading of a product's cumulative production counter. */
+export const workorderSchema = z.object({
+  time: timeSchema,
+  product: idSchema,
+  production: z.number().finite(),
+});
+
+/** A validated metric sample (time in epoch ms). */
+export type Metric = z.output<typeof metricSchema>;
+/** A validated work-order reading (time in epoch ms). */
+export type Workorder = z.output<typeof workorderSchema>;
+
+/** Natural key of a metric sample: one value per parameter and time. */
+export const metricKey = (m: Metric): string => `metric:${String(m.id)}:${m.time}`;
+/** Natural key of a work-order reading: one reading per product and time. */
+export const workorderKey = (w: Workorder): string => `workorder:${String(w.product)}:${w.time}`;

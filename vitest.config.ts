@@ -1,0 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+// Tests import workspace packages from their TypeScript sources, so no build is needed to test.
+const alias = readdirSync(`${root}packages`).flatMap((dir) => {
+  const { name } = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8')) as { name: string };
+  const escaped = name.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&');
+  return [
+    { find: new RegExp(`^${escaped}/testkit$`), replacement: `${root}packages/${dir}/src/testkit/index.ts` },
+    { find: new RegExp(`^${escaped}$`), replacement: `${root}packages/${dir}/src/index.ts` },
+  ];
+});
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: process.env.CI === 'true' ? ['default'] : ['default'],
+  },
+});
