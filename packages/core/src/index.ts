@@ -12,3 +12,4 @@ export * from './broker/index.js';
 export * from './pipeline/index.js';
 export * from './analytics/index.js';
 export * from './report/index.js';
+export * from './datagen/index.js';
