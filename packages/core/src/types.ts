@@ -217,7 +217,11 @@ export interface Checkpoint {
 
 /** One atomic write: rows, dead letters and a checkpoint land together or not at all. */
 export interface WriteBatch {
-  table: string;
+  /**
+   * Target table. Required when `rows` is non-empty; a batch of only dead letters and/or a
+   * checkpoint (e.g. a producer saving its cursor) leaves it out and touches no data table.
+   */
+  table?: string;
   rows: readonly Row[];
   /** Overrides the table's default mode for this batch. */
   mode?: WriteMode;
@@ -253,6 +257,14 @@ export interface Store {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** Closes connections; further calls reject. */
   close(): Promise<void>;
+}
+
+/** Where rejected records go: a store's dead-letter table or a broker topic. */
+export interface DeadLetterSink {
+  /** Name for status events and logs, e.g. `store:sqlite` or `topic:metrics.dead-letters`. */
+  readonly name: string;
+  /** Durably records the letters; resolves once they are stored. */
+  write(letters: readonly DeadLetter[]): Promise<void>;
 }
 
 // ───────────────────────────── Status ─────────────────────────────

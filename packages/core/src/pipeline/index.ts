@@ -1,1 +1,11 @@
-export {};
+export { ingest, type IngestOptions } from './ingest.js';
+export { persist, type PersistOptions } from './persist.js';
+export { load, type LoadOptions } from './load.js';
+export { deadLetter, payloadText, storeDeadLetters, topicDeadLetters } from './dead-letters.js';
+export { FlowGate } from './flow-gate.js';
+export { StatusReporter, type StatusPayload } from './status.js';
+export { startRun, type RunOptions } from './run.js';
+export { writeIsolating, type IsolatedWrite, type WriteRetry } from './write-isolating.js';
+export { readBatches, validateSourceRecord, type Accepted, type SourceBatch } from './read-batches.js';
+export { consumeUntilStopped } from './consume-until-stopped.js';
+export type { PipelineOptions } from './options.js';

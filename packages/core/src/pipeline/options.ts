@@ -1,0 +1,30 @@
+/** Options shared by the pipelines, and their defaults. */
+import type { RetryPolicy } from '../retry.js';
+import type { RunOptions } from './run.js';
+import type { StatusReporter } from './status.js';
+import type { WriteRetry } from './write-isolating.js';
+
+/** Batching, buffering and retry settings every pipeline takes. */
+export interface PipelineOptions extends RunOptions {
+  /** Name in status events (default: derived from the source or topic). */
+  name?: string;
+  /** Records per batch at most (default 1000). */
+  batchSize?: number;
+  /** A batch closes after this many ms even if not full (default 200). */
+  batchMs?: number;
+  /** Records read ahead of the slowest stage at most, the memory bound (default 4 × batchSize). */
+  maxBuffered?: number;
+  /** Retry budget for transient failures (default: `defaultRetryPolicy`). */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** The batching options with defaults filled in. */
+export function batching(options: PipelineOptions): { batchSize: number; batchMs: number; maxBuffered: number } {
+  const batchSize = options.batchSize ?? 1000;
+  return { batchSize, batchMs: options.batchMs ?? 200, maxBuffered: options.maxBuffered ?? batchSize * 4 };
+}
+
+/** Retry options that report every retry as a status event. */
+export function retrying(options: PipelineOptions, reporter: StatusReporter): WriteRetry {
+  return { ...(options.retry ? { policy: options.retry } : {}), onRetry: (notice) => reporter.retry(notice) };
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { formatIssues } from './validate.js';
+import { metricKey, metricSchema, workorderSchema } from './machine-data.js';
+
+describe('machine-data schemas', () => {
+  it('keeps ids as given and normalises times to epoch ms', () => {
+    const a = metricSchema.parse({ id: 7, val: 1.5, time: '2021-01-01T00:00:00Z' });
+    const b = metricSchema.parse({ id: 'p-7', val: 2, time: 1609459200000 });
+    expect(a).toEqual({ id: 7, val: 1.5, time: 1609459200000 });
+    expect(b.id).toBe('p-7');
+    expect(metricKey(a)).toBe('metric:7:1609459200000');
+    expect(workorderSchema.parse({ time: '2021-01-01T00:00:00Z', product: 'A', production: 10 }).product).toBe('A');
+  });
+
+  it('names the field and the problem for bad records', () => {
+    const result = metricSchema.safeParse({ id: 1, val: 'x', time: 'not a time' });
+    expect(result.success).toBe(false);
+    if (!result.success) {
+      const issues = formatIssues(result.error).join('\n');
+      expect(issues).toMatch(/^val: /m);
+      expect(issues).toMatch(/time: not a valid time/);
+    }
+    expect(metricSchema.safeParse({ id: 1, val: Number.NaN, time: 0 }).success).toBe(false);
+    expect(workorderSchema.safeParse({ time: 0, product: '', production: 1 }).success).toBe(false);
+  });
+});
