@@ -1,1 +1,8 @@
-export {};
+/**
+ * @sluice/adapter-redis: a Sluice `Broker` on Redis Streams with consumer groups
+ * (XADD, XREADGROUP, XACK, XAUTOCLAIM, XTRIM MINID). Never Redis pub/sub.
+ */
+export { createRedisBroker, type RedisBroker } from './redis-broker.js';
+export type { RedisBrokerOptions } from './options.js';
+export { DECODE_ERROR_HEADER, decodeEntry, encodeEnvelope } from './codec.js';
+export { trimThreshold, type GroupProgress } from './trim.js';

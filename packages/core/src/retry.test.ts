@@ -50,3 +50,15 @@ describe('retry', () => {
     });
   });
 });
+
+describe('retry with an abort signal', () => {
+  it('rethrows the last error when aborted during the wait, without calling fn again', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const error = new SluiceError('down', { retriable: true });
+    const failure = retry(async () => { calls++; throw error; }, { operation: 'op', policy: { initialDelayMs: 10_000, maxDelayMs: 10_000 }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(failure).rejects.toBe(error);
+    expect(calls).toBe(1);
+  });
+});

@@ -73,6 +73,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       const delayMs = backoffDelay(attempt, policy, random());
       options.onRetry?.({ operation: options.operation, attempt, delayMs, error });
       await sleep(delayMs, options.signal);
+      if (options.signal?.aborted) throw error;
     }
   }
 }
