@@ -1,1 +1,428 @@
-export {};
+/**
+ * The store contract: what every `Store` adapter must do, checked against a real engine. An
+ * adapter's suite file is a factory plus one call: `storeContract(it, { create, param })`.
+ *
+ * The suite is written for engines shared between tests and processes (a PostgreSQL server): every
+ * test uses random table, stream and origin names, drops its tables at the end, and reads the
+ * store's own checkpoint and dead-letter tables only through the `Store` interface. It checks only
+ * value round trips that are portable (text, integer, real exactly representable as float4, null,
+ * JSON read back as string or object) and normalises numbers with `Number()`, since engines return
+ * counts and 64-bit integers as strings.
+ */
+import { expect, type TestAPI } from 'vitest';
+import { ConfigError, SluiceError, StoreError } from '../errors.js';
+import { quoteIdentifier } from '../sql.js';
+import type { ColumnSpec, DeadLetter, Row, Store, TableSpec, WriteBatch } from '../types.js';
+import { randomName } from './services.js';
+
+/** How the store contract gets a store of the adapter under test. */
+export interface StoreContractOptions {
+  /** A fresh store; each test calls it once and closes it. Tests use random table names (randomName) and clean up where the engine is shared. */
+  create(): Promise<Store>;
+  /** The engine's positional placeholder for parameter n (1-based): `?` for SQLite, `$n` for PostgreSQL. */
+  param(n: number): string;
+}
+
+/** What a test body gets: the store and helpers that name, read and clean up its tables. */
+interface Harness {
+  store: Store;
+  param(n: number): string;
+  /** A random table spec (registered for cleanup) with columns id (key), seq, val, note (nullable). */
+  table(overrides?: Partial<TableSpec>): TableSpec;
+  /** Registers a table name for `DROP TABLE` at the end of the test. */
+  track(name: string): string;
+  /** Rows of a table ordered by the given columns, numbers normalised. */
+  rows(table: string, columns: readonly string[], orderBy?: readonly string[]): Promise<Row[]>;
+  /** `COUNT(*)` of a table as a number. */
+  count(table: string): Promise<number>;
+  /** Closes the store; cleanup then skips it. */
+  close(): Promise<void>;
+}
+
+/** Runs a call that must fail (by rejecting or throwing) and returns its error; fails the test if it succeeds. */
+async function rejection(call: () => Promise<unknown>): Promise<Error> {
+  try {
+    await call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return error as Error;
+  }
+  throw new Error('expected the call to reject, but it resolved');
+}
+
+/** Checks an error is a non-retriable Sluice error whose message names the given words. */
+function expectClearError(error: Error, kind: abstract new (...args: never[]) => SluiceError, ...words: string[]): void {
+  expect(error).toBeInstanceOf(kind);
+  expect((error as SluiceError).retriable).toBe(false);
+  for (const word of words) expect(error.message).toContain(word);
+}
+
+/** Turns every numeric-looking value of the given columns into a number (engines differ). */
+function normalise(row: Row, numeric: ReadonlySet<string>): Row {
+  const out: Row = {};
+  for (const [name, value] of Object.entries(row)) {
+    out[name] = numeric.has(name) && value !== null && value !== undefined ? Number(value) : value;
+  }
+  return out;
+}
+
+/** Result columns whose values are compared as numbers. */
+const NUMERIC = new Set(['seq', 'val', 'n', 'total']);
+
+/** Columns of the default test table. */
+const COLUMNS: readonly ColumnSpec[] = [
+  { name: 'id', type: 'text' },
+  { name: 'seq', type: 'integer' },
+  { name: 'val', type: 'real' },
+  { name: 'note', type: 'text', nullable: true },
+];
+
+/** Sample rows of the default table: id `k<i>`, seq i, val i + 0.5 (exact in float4). */
+function sampleRows(count: number, from = 0, note: string | null = null): Row[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `k${from + i}`, seq: from + i, val: from + i + 0.5, note }));
+}
+
+/** A dead letter with everything filled in, distinguishable by `n`. */
+function deadLetter(origin: string, n: number): DeadLetter {
+  return {
+    origin,
+    position: { offset: 100 * n, line: n, index: n - 1 },
+    key: `bad:${n}`,
+    reason: `val: expected number, received string (#${n})`,
+    payload: JSON.stringify({ id: `bad:${n}`, val: 'oops', quote: `it's "quoted"` }),
+    at: 1_700_000_000_000 + n,
+  };
+}
+
+/** Runs one test body against a fresh store, then drops its tables and closes the store. */
+function harnessed(options: StoreContractOptions, body: (h: Harness) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const store = await options.create();
+    const tables: string[] = [];
+    let open = true;
+    const h: Harness = {
+      store,
+      param: options.param,
+      track(name) {
+        tables.push(name);
+        return name;
+      },
+      table(overrides = {}) {
+        return { name: h.track(randomName('t')), columns: COLUMNS, key: ['id'], ...overrides };
+      },
+      async rows(table, columns, orderBy = columns) {
+        const list = columns.map(quoteIdentifier).join(', ');
+        const order = orderBy.map(quoteIdentifier).join(', ');
+        const rows = await store.query(`SELECT ${list} FROM ${quoteIdentifier(table)} ORDER BY ${order}`);
+        return rows.map((row) => normalise(row, NUMERIC));
+      },
+      async count(table) {
+        const [row] = await store.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(table)}`);
+        return Number(row?.n);
+      },
+      async close() {
+        open = false;
+        await store.close();
+      },
+    };
+    let failure: unknown;
+    try {
+      await body(h);
+    } catch (error) {
+      failure = error;
+    }
+    if (open) {
+      try {
+        for (const name of tables) await store.query(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`);
+        await store.close();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
+}
+
+/**
+ * Registers the store contract's tests with vitest's `it` (call it inside a `describe`, after
+ * skipping when the engine is unreachable).
+ */
+export function storeContract(it: TestAPI, options: StoreContractOptions): void {
+  const test = (name: string, body: (h: Harness) => Promise<void>) => it(name, harnessed(options, body));
+
+  test('migrate is idempotent: migrating the same tables again keeps them and their rows', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(3) });
+    await h.store.migrate([spec]);
+    await h.store.migrate([spec, spec]);
+    expect(await h.count(spec.name)).toBe(3);
+  });
+
+  test('merge: writing the same batch twice leaves the same rows', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const batch: WriteBatch = { table: spec.name, rows: sampleRows(50, 0, 'n') };
+    expect(await h.store.write(batch)).toEqual({ written: 50, deadLetters: 0 });
+    const first = await h.rows(spec.name, ['id', 'seq', 'val', 'note']);
+    expect(await h.store.write(batch)).toEqual({ written: 50, deadLetters: 0 });
+    expect(await h.rows(spec.name, ['id', 'seq', 'val', 'note'])).toEqual(first);
+    expect(first).toHaveLength(50);
+    expect(first.find((row) => row.id === 'k7')).toEqual({ id: 'k7', seq: 7, val: 7.5, note: 'n' });
+  });
+
+  test('merge: rewriting keys with changed values updates them and keeps the others', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(4, 0, 'old') });
+    await h.store.write({ table: spec.name, rows: [{ id: 'k1', seq: 10, val: -2.25, note: null }, ...sampleRows(1, 4)] });
+    expect(await h.rows(spec.name, ['id', 'seq', 'val', 'note'])).toEqual([
+      { id: 'k0', seq: 0, val: 0.5, note: 'old' },
+      { id: 'k1', seq: 10, val: -2.25, note: null },
+      { id: 'k2', seq: 2, val: 2.5, note: 'old' },
+      { id: 'k3', seq: 3, val: 3.5, note: 'old' },
+      { id: 'k4', seq: 4, val: 4.5, note: null },
+    ]);
+  });
+
+  test('merge: equal keys within one batch become one row, the last one wins', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const rows = [
+      { id: 'a', seq: 1, val: 1.5, note: 'first' },
+      { id: 'b', seq: 2, val: 2.5, note: null },
+      { id: 'a', seq: 3, val: 3.5, note: 'last' },
+    ];
+    expect(await h.store.write({ table: spec.name, rows })).toEqual({ written: 2, deadLetters: 0 });
+    expect(await h.rows(spec.name, ['id', 'seq', 'val', 'note'])).toEqual([
+      { id: 'a', seq: 3, val: 3.5, note: 'last' },
+      { id: 'b', seq: 2, val: 2.5, note: null },
+    ]);
+  });
+
+  test('merge: composite keys identify rows by all their columns', async (h) => {
+    const spec = h.table({
+      columns: [
+        { name: 'machine', type: 'text' },
+        { name: 'seq', type: 'integer' },
+        { name: 'val', type: 'real' },
+      ],
+      key: ['machine', 'seq'],
+    });
+    await h.store.migrate([spec]);
+    const row = (machine: string, seq: number, val: number) => ({ machine, seq, val });
+    await h.store.write({ table: spec.name, rows: [row('m1', 1, 1), row('m1', 2, 2), row('m2', 1, 3)] });
+    await h.store.write({ table: spec.name, rows: [row('m1', 2, 20), row('m2', 2, 4), row('m2', 2, 5)] });
+    expect(await h.rows(spec.name, ['machine', 'seq', 'val'])).toEqual([
+      row('m1', 1, 1),
+      row('m1', 2, 20),
+      row('m2', 1, 3),
+      row('m2', 2, 5),
+    ]);
+  });
+
+  test('append: inserts new rows (table default or per batch) and refuses an existing key atomically', async (h) => {
+    const spec = h.table({ mode: 'append' });
+    const merged = h.table();
+    await h.store.migrate([spec, merged]);
+    expect(await h.store.write({ table: spec.name, rows: sampleRows(10) })).toEqual({ written: 10, deadLetters: 0 });
+    expect(await h.store.write({ table: merged.name, rows: sampleRows(5), mode: 'append' })).toEqual({
+      written: 5,
+      deadLetters: 0,
+    });
+    expect(await h.count(spec.name)).toBe(10);
+    expect(await h.count(merged.name)).toBe(5);
+    const error = await rejection(() => h.store.write({ table: spec.name, rows: [...sampleRows(2, 100), ...sampleRows(1, 3)] }));
+    expectClearError(error, SluiceError, spec.name);
+    expect(await h.count(spec.name)).toBe(10);
+  });
+
+  test('values: text, integer, real, null and JSON round trip', async (h) => {
+    const spec = h.table({ columns: [...COLUMNS, { name: 'doc', type: 'json', nullable: true }] });
+    await h.store.migrate([spec]);
+    const doc = { a: 1, list: [1, 'two', null], nested: { ok: true } };
+    const text = `quote ' double " unicode é ✓ newline\n`;
+    await h.store.write({
+      table: spec.name,
+      rows: [
+        { id: 'x', seq: -42, val: 1.25, note: text, doc },
+        { id: 'y', seq: 2_000_000_000, val: 0, note: null, doc: null },
+      ],
+    });
+    const rows = await h.rows(spec.name, ['id', 'seq', 'val', 'note', 'doc']);
+    const parsed = rows.map((row) => ({ ...row, doc: typeof row.doc === 'string' ? JSON.parse(row.doc) : row.doc }));
+    expect(parsed).toEqual([
+      { id: 'x', seq: -42, val: 1.25, note: text, doc },
+      { id: 'y', seq: 2_000_000_000, val: 0, note: null, doc: null },
+    ]);
+  });
+
+  test('checkpoints: written with a batch, read back, moved by a later batch', async (h) => {
+    const spec = h.table();
+    const stream = randomName('stream');
+    await h.store.migrate([spec]);
+    expect(await h.store.readCheckpoint(stream)).toBeUndefined();
+    await h.store.write({ table: spec.name, rows: sampleRows(2), checkpoint: { stream, position: { offset: 120, line: 2 } } });
+    expect(await h.store.readCheckpoint(stream)).toEqual({ offset: 120, line: 2 });
+    await h.store.write({
+      table: spec.name,
+      rows: sampleRows(2, 2),
+      checkpoint: { stream, position: { offset: 300, line: 4, index: 3, cursor: 'c"4' } },
+    });
+    expect(await h.store.readCheckpoint(stream)).toEqual({ offset: 300, line: 4, index: 3, cursor: 'c"4' });
+    expect(await h.store.readCheckpoint(randomName('stream'))).toBeUndefined();
+  });
+
+  test('atomicity: a failing batch moves neither rows nor checkpoint nor dead letters', async (h) => {
+    const spec = h.table();
+    const stream = randomName('stream');
+    const origin = randomName('origin');
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(3, 0, 'kept'), checkpoint: { stream, position: { line: 3 } } });
+    const before = await h.rows(spec.name, ['id', 'seq', 'val', 'note']);
+    const failing: WriteBatch[] = [
+      // A NULL in a non-nullable column, after valid rows that would otherwise land first.
+      { table: spec.name, rows: [...sampleRows(5, 1, 'changed'), { id: 'k9', seq: null, val: 1, note: null }] },
+      // A column the table does not have.
+      { table: spec.name, rows: [...sampleRows(2, 0, 'changed'), { id: 'k8', seq: 8, val: 8, note: null, extra: 1 }] },
+      // A key that is already stored, in append mode: only the engine can see this one.
+      { table: spec.name, mode: 'append', rows: [...sampleRows(2, 10, 'new'), ...sampleRows(1, 0, 'dup')] },
+    ];
+    for (const batch of failing) {
+      const error = await rejection(() =>
+        h.store.write({ ...batch, deadLetters: [deadLetter(origin, 1)], checkpoint: { stream, position: { line: 99 } } }),
+      );
+      expectClearError(error, SluiceError, spec.name);
+      expect(await h.rows(spec.name, ['id', 'seq', 'val', 'note'])).toEqual(before);
+      expect(await h.store.readCheckpoint(stream)).toEqual({ line: 3 });
+      expect(await h.store.readDeadLetters(origin)).toEqual([]);
+    }
+    // The store is still usable after the failures.
+    await h.store.write({ table: spec.name, rows: sampleRows(1, 3), checkpoint: { stream, position: { line: 4 } } });
+    expect(await h.count(spec.name)).toBe(4);
+    expect(await h.store.readCheckpoint(stream)).toEqual({ line: 4 });
+  });
+
+  test('unknown columns are refused with a StoreError naming table and column', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const error = await rejection(() => h.store.write({ table: spec.name, rows: [{ ...sampleRows(1)[0], colour: 'red' }] }));
+    expectClearError(error, StoreError, spec.name, 'colour');
+    expect(await h.count(spec.name)).toBe(0);
+  });
+
+  test('dead letters: written with a batch and with zero rows, read back in order, filtered by origin', async (h) => {
+    const spec = h.table();
+    const origin = randomName('origin');
+    const other = randomName('origin');
+    await h.store.migrate([spec]);
+    const withRows = await h.store.write({
+      table: spec.name,
+      rows: sampleRows(2),
+      deadLetters: [deadLetter(origin, 1), deadLetter(other, 2)],
+    });
+    expect(withRows).toEqual({ written: 2, deadLetters: 2 });
+    const bare: DeadLetter = { origin, reason: 'no position, no key', payload: '', at: 1_700_000_000_100 };
+    // Zero rows of a table, then no table at all (a producer saving letters and its cursor).
+    const zeroRows = await h.store.write({ table: spec.name, rows: [], deadLetters: [deadLetter(origin, 3)] });
+    expect(zeroRows).toEqual({ written: 0, deadLetters: 1 });
+    const noTable = await h.store.write({ rows: [], deadLetters: [bare], checkpoint: { stream: origin, position: { index: 7 } } });
+    expect(noTable).toEqual({ written: 0, deadLetters: 1 });
+    expect(await h.store.readDeadLetters(origin)).toEqual([deadLetter(origin, 1), deadLetter(origin, 3), bare]);
+    expect(await h.store.readDeadLetters(other)).toEqual([deadLetter(other, 2)]);
+    const all = (await h.store.readDeadLetters()).filter((d) => d.origin === origin || d.origin === other);
+    expect(all).toEqual([deadLetter(origin, 1), deadLetter(other, 2), deadLetter(origin, 3), bare]);
+    expect(await h.store.readCheckpoint(origin)).toEqual({ index: 7 });
+    expect(await h.count(spec.name)).toBe(2);
+  });
+
+  test('a batch without table may carry only dead letters and a checkpoint; rows without table are refused', async (h) => {
+    const stream = randomName('stream');
+    const origin = randomName('origin');
+    expect(await h.store.write({ rows: [], checkpoint: { stream, position: { cursor: 'a' } } })).toEqual({
+      written: 0,
+      deadLetters: 0,
+    });
+    expect(await h.store.readCheckpoint(stream)).toEqual({ cursor: 'a' });
+    const error = await rejection(() =>
+      h.store.write({ rows: sampleRows(1), deadLetters: [deadLetter(origin, 1)], checkpoint: { stream, position: { cursor: 'b' } } }),
+    );
+    expectClearError(error, SluiceError);
+    expect(await h.store.readCheckpoint(stream)).toEqual({ cursor: 'a' });
+    expect(await h.store.readDeadLetters(origin)).toEqual([]);
+  });
+
+  test('query: positional parameters and aggregates', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(10) });
+    const t = quoteIdentifier(spec.name);
+    const picked = await h.store.query(
+      `SELECT id, seq FROM ${t} WHERE id = ${h.param(1)} OR seq >= ${h.param(2)} ORDER BY seq`,
+      ['k2', 8],
+    );
+    expect(picked.map((row) => normalise(row, NUMERIC))).toEqual([
+      { id: 'k2', seq: 2 },
+      { id: 'k8', seq: 8 },
+      { id: 'k9', seq: 9 },
+    ]);
+    const [sum] = await h.store.query(`SELECT COUNT(*) AS n, SUM(seq) AS total FROM ${t} WHERE val > ${h.param(1)}`, [4.5]);
+    expect(normalise(sum!, NUMERIC)).toEqual({ n: 5, total: 35 });
+    expect(await h.store.query(`SELECT id FROM ${t} WHERE id = ${h.param(1)}`, ['none'])).toEqual([]);
+  });
+
+  test('names that are not plain identifiers are refused and nothing is executed', async (h) => {
+    const victim = h.table();
+    await h.store.migrate([victim]);
+    await h.store.write({ table: victim.name, rows: sampleRows(2) });
+    const evil = `x"; DROP TABLE ${victim.name}; --`;
+    const innocent = h.table();
+    const badTable = { ...h.table(), name: evil };
+    const badColumn = { ...h.table(), columns: [...innocent.columns, { name: evil, type: 'text' as const }] };
+    for (const spec of [badTable, badColumn]) {
+      const error = await rejection(() => h.store.migrate([innocent, spec]));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain(evil);
+    }
+    // Validation comes first: the valid spec given alongside was not created either.
+    expect(await rejection(() => h.store.query(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(innocent.name)}`))).toBeInstanceOf(Error);
+    const writes = [
+      () => h.store.write({ table: evil, rows: sampleRows(1) }),
+      () => h.store.write({ table: victim.name, rows: [{ ...sampleRows(1)[0], [evil]: 'x' }] }),
+    ];
+    for (const write of writes) expect(await rejection(write)).toBeInstanceOf(SluiceError);
+    expect(await h.count(victim.name)).toBe(2);
+  });
+
+  test('writing to a table that was never migrated is a clear StoreError naming it', async (h) => {
+    const name = h.track(randomName('t'));
+    const error = await rejection(() => h.store.write({ table: name, rows: sampleRows(1) }));
+    expectClearError(error, StoreError, name);
+  });
+
+  test('a 20,000-row batch is written in one call', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const rows = sampleRows(20_000, 0, 'bulk');
+    expect(await h.store.write({ table: spec.name, rows })).toEqual({ written: 20_000, deadLetters: 0 });
+    const [sum] = await h.store.query(`SELECT COUNT(*) AS n, SUM(seq) AS total FROM ${quoteIdentifier(spec.name)}`);
+    expect(normalise(sum!, NUMERIC)).toEqual({ n: 20_000, total: (19_999 * 20_000) / 2 });
+    expect(await h.store.write({ table: spec.name, rows })).toEqual({ written: 20_000, deadLetters: 0 });
+    expect(await h.count(spec.name)).toBe(20_000);
+  });
+
+  test('after close() every call rejects', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.query(`DROP TABLE ${quoteIdentifier(spec.name)}`);
+    await h.close();
+    const calls: (() => Promise<unknown>)[] = [
+      () => h.store.migrate([spec]),
+      () => h.store.write({ table: spec.name, rows: sampleRows(1) }),
+      () => h.store.readCheckpoint('s'),
+      () => h.store.readDeadLetters(),
+      () => h.store.query('SELECT 1 AS n'),
+    ];
+    for (const call of calls) expect(await rejection(call)).toBeInstanceOf(SluiceError);
+  });
+}

@@ -1,0 +1,249 @@
+/**
+ * `createSqliteStore`: the embedded Store on one SQLite connection. Every call goes through one
+ * promise queue (the connection is shared, so a read must never see another call's open
+ * transaction); each batch is one `BEGIN IMMEDIATE … COMMIT` holding its rows, dead letters and
+ * checkpoint, written with cached multi-row prepared statements.
+ */
+import {
+  ConfigError,
+  StoreError,
+  assertIdentifier,
+  type DeadLetter,
+  type Position,
+  type Row,
+  type Store,
+  type WriteBatch,
+  type WriteResult,
+} from '@sluice/core';
+import { openConnection, type Connection, type Prepared } from './connection.js';
+import { closedError, toStoreError } from './errors.js';
+import { recordedSpec, migrateTable } from './migrate-table.js';
+import { validateSpecs } from './migrations.js';
+import {
+  CHECKPOINT_SPEC,
+  DEAD_LETTER_SPEC,
+  OWN,
+  OWN_TABLES_SQL,
+  checkpointRow,
+  deadLetterFromRecord,
+  deadLetterRow,
+  parsePosition,
+  type DeadLetterRecord,
+} from './own-tables.js';
+import { createSerialQueue } from './serial.js';
+import { compileTable, dedupe, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
+import { transaction } from './transaction.js';
+import { queryParam } from './values.js';
+
+/** Options of `createSqliteStore`. */
+export interface SqliteStoreOptions {
+  /** Database file (created if missing; its directory must exist), or `:memory:` for a private in-memory database. */
+  filename: string;
+  /**
+   * How long a statement waits for another connection's lock before failing with a retriable
+   * `StoreError` (`SQLITE_BUSY`), in milliseconds. Default 5000.
+   */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+function isInMemory(filename: string): boolean {
+  return filename === ':memory:' || filename === '' || filename.startsWith('file::memory:');
+}
+
+function checkOptions(options: SqliteStoreOptions): Required<SqliteStoreOptions> {
+  if (typeof options?.filename !== 'string') {
+    throw new ConfigError('createSqliteStore: `filename` must be a file path or ":memory:"', 'filename');
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new ConfigError(`createSqliteStore: \`busyTimeoutMs\` must be a number ≥ 0, got ${busyTimeoutMs}`, 'busyTimeoutMs');
+  }
+  return { filename: options.filename, busyTimeoutMs };
+}
+
+/** Opens the connection: WAL with synchronous=NORMAL for files, and the store's own tables. */
+async function open({ filename, busyTimeoutMs }: Required<SqliteStoreOptions>): Promise<Connection> {
+  const db = await openConnection(filename, busyTimeoutMs);
+  try {
+    if (!isInMemory(filename)) {
+      await db.all('PRAGMA journal_mode = WAL');
+      await db.run('PRAGMA synchronous = NORMAL');
+    }
+    await db.exec(OWN_TABLES_SQL);
+    return db;
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Creates a Store on SQLite. The file is opened on the first call; for files the journal is WAL
+ * with `synchronous=NORMAL` (a commit survives a process crash; a power loss may lose the last
+ * commits but never corrupts the database). `timestamp` columns hold epoch milliseconds.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const settings = checkOptions(options);
+  const queue = createSerialQueue();
+  const tables = new Map<string, CompiledTable>();
+  /** Prepared statements by table, then SQL text. */
+  const prepared = new Map<string, Map<string, Prepared>>();
+  const checkpoints = compileTable(CHECKPOINT_SPEC);
+  const deadLetters = compileTable(DEAD_LETTER_SPEC);
+  let connection: Promise<Connection> | undefined;
+  let closed = false;
+
+  function connect(): Promise<Connection> {
+    connection ??= open(settings).catch((error: unknown) => {
+      connection = undefined; // the next call tries again
+      throw error;
+    });
+    return connection;
+  }
+
+  /** Queues one operation on the connection; failures become `StoreError`s. */
+  function task<T>(operation: string, table: string | undefined, body: (db: Connection) => Promise<T>, sql?: string): Promise<T> {
+    if (closed) return Promise.reject(closedError(operation));
+    return queue.run(async () => {
+      try {
+        return await body(await connect());
+      } catch (error) {
+        throw toStoreError(error, operation, table, sql);
+      }
+    });
+  }
+
+  async function statement(db: Connection, chunk: Chunk): Promise<Prepared> {
+    let byTable = prepared.get(chunk.table);
+    if (byTable === undefined) prepared.set(chunk.table, (byTable = new Map()));
+    let found = byTable.get(chunk.sql);
+    if (found === undefined) {
+      found = await db.prepare(chunk.sql);
+      byTable.set(chunk.sql, found);
+    }
+    return found;
+  }
+
+  async function finalize(table: string): Promise<void> {
+    const byTable = prepared.get(table);
+    prepared.delete(table);
+    for (const s of byTable?.values() ?? []) await s.finalize();
+  }
+
+  /** The compiled spec of a table: migrated by this store, or recorded by another one. */
+  async function lookup(db: Connection, name: string): Promise<CompiledTable> {
+    assertIdentifier(name);
+    const known = tables.get(name);
+    if (known !== undefined) return known;
+    const recorded = await recordedSpec(db, name);
+    if (recorded === undefined) {
+      throw new StoreError(
+        `write to table "${name}": the table was never migrated; call store.migrate([spec]) with its TableSpec first`,
+        'write',
+        name,
+      );
+    }
+    const compiled = compileTable(recorded);
+    tables.set(name, compiled);
+    return compiled;
+  }
+
+  /** The statements writing a batch's rows (none for a batch without table), checked up front. */
+  async function planRows(db: Connection, batch: WriteBatch): Promise<{ chunks: Chunk[]; written: number }> {
+    const input: unknown = batch.rows;
+    if (!Array.isArray(input)) {
+      throw new ConfigError(`write to table "${batch.table}": batch.rows must be an array of rows`, 'rows');
+    }
+    if (batch.table === undefined) {
+      if (input.length === 0) return { chunks: [], written: 0 };
+      throw new ConfigError(`write: a batch of ${input.length} rows has no table; set batch.table`, 'table');
+    }
+    const table = await lookup(db, batch.table);
+    const mode = batch.mode ?? table.spec.mode ?? 'merge';
+    if (mode !== 'merge' && mode !== 'append') {
+      throw new ConfigError(`write to table "${batch.table}": unknown mode "${String(mode)}"; use "merge" or "append"`, 'mode');
+    }
+    const rows = mode === 'merge' ? dedupe(batch.rows, table.spec.key) : batch.rows;
+    return { chunks: planWrite(table, rows, mode), written: rows.length };
+  }
+
+  async function write(db: Connection, batch: WriteBatch): Promise<WriteResult> {
+    const { chunks, written } = await planRows(db, batch);
+    const letters: readonly DeadLetter[] = batch.deadLetters ?? [];
+    const extra: Row[] = batch.checkpoint === undefined ? [] : [checkpointRow(batch.checkpoint, Date.now())];
+    // Every row is checked and converted before the transaction starts.
+    chunks.push(...planWrite(deadLetters, letters.map(deadLetterRow), 'append'), ...planWrite(checkpoints, extra, 'merge'));
+    if (chunks.length > 0) {
+      await transaction(db, async () => {
+        for (const chunk of chunks) await (await statement(db, chunk)).run(chunk.params);
+      });
+    }
+    return { written, deadLetters: letters.length };
+  }
+
+  return {
+    name: 'sqlite',
+
+    migrate(specs) {
+      return task('migrate', undefined, async (db) => {
+        const valid = validateSpecs(specs);
+        await transaction(db, async () => {
+          for (const spec of valid) {
+            try {
+              await migrateTable(db, spec);
+            } catch (error) {
+              throw toStoreError(error, 'migrate', spec.name);
+            }
+          }
+        });
+        for (const spec of valid) {
+          tables.set(spec.name, compileTable(spec));
+          await finalize(spec.name);
+        }
+      });
+    },
+
+    write(batch) {
+      return task('write', batch?.table, (db) => write(db, batch));
+    },
+
+    readCheckpoint(stream) {
+      return task('readCheckpoint', OWN.checkpoints, async (db): Promise<Position | undefined> => {
+        const [row] = await db.all<{ position: string }>(`SELECT position FROM ${OWN.checkpoints} WHERE stream = ?`, [stream]);
+        return row === undefined ? undefined : parsePosition(row.position, `checkpoint of stream "${stream}"`);
+      });
+    },
+
+    readDeadLetters(origin) {
+      return task('readDeadLetters', OWN.deadLetters, async (db) => {
+        const where = origin === undefined ? '' : ' WHERE origin = ?';
+        const records = await db.all<DeadLetterRecord>(
+          `SELECT origin, position, key, reason, payload, at FROM ${OWN.deadLetters}${where} ORDER BY id`,
+          origin === undefined ? [] : [origin],
+        );
+        return records.map(deadLetterFromRecord);
+      });
+    },
+
+    query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
+      return task('query', undefined, (db) => db.all<R>(sql, params.map(queryParam)), sql);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue.run(async () => {
+        const db = await connection?.catch(() => undefined);
+        if (db === undefined) return;
+        try {
+          for (const table of [...prepared.keys()]) await finalize(table);
+          await db.close();
+        } catch (error) {
+          throw toStoreError(error, 'close');
+        }
+      });
+    },
+  };
+}
