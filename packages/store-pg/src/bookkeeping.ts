@@ -1,0 +1,75 @@
+/**
+ * The store's own rows: checkpoints and dead letters. Writes run on the caller's client, inside
+ * the transaction of the batch they belong to; reads map rows back to the core types.
+ */
+import type { Checkpoint, DeadLetter, Position } from '@sluice/core';
+import type { PoolClient } from 'pg';
+import { INTERNAL_TABLES, qualify } from './ddl.js';
+
+/** PostgreSQL text cannot hold U+0000: dead letters keep their payload with it replaced by U+FFFD. */
+function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+/** Inserts dead letters with one statement (arrays unnested), in order. */
+export async function insertDeadLetters(client: PoolClient, schema: string, letters: readonly DeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  await client.query(
+    `INSERT INTO ${qualify(schema, INTERNAL_TABLES.deadLetters)} (origin, position, key, reason, payload, at) ` +
+      'SELECT origin, position, key, reason, payload, at ' +
+      'FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) ' +
+      'WITH ORDINALITY AS d(origin, position, key, reason, payload, at, n) ORDER BY n',
+    [
+      letters.map((d) => storable(String(d.origin))),
+      letters.map((d) => (d.position === undefined ? null : JSON.stringify(d.position))),
+      letters.map((d) => (d.key === undefined ? null : storable(String(d.key)))),
+      letters.map((d) => storable(String(d.reason))),
+      letters.map((d) => storable(String(d.payload))),
+      letters.map((d) => new Date(d.at).toISOString()),
+    ],
+  );
+}
+
+/** Upserts the position of a stream. */
+export async function upsertCheckpoint(client: PoolClient, schema: string, checkpoint: Checkpoint): Promise<void> {
+  await client.query(
+    `INSERT INTO ${qualify(schema, INTERNAL_TABLES.checkpoints)} AS c (stream, position, updated_at) ` +
+      'VALUES ($1, $2, now()) ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position, updated_at = now()',
+    [checkpoint.stream, JSON.stringify(checkpoint.position)],
+  );
+}
+
+/** SQL reading the checkpoint of one stream (`$1`). */
+export function readCheckpointSql(schema: string): string {
+  return `SELECT position FROM ${qualify(schema, INTERNAL_TABLES.checkpoints)} WHERE stream = $1`;
+}
+
+/** SQL reading dead letters in insertion order, all or of one origin (`$1`). */
+export function readDeadLettersSql(schema: string, byOrigin: boolean): string {
+  return (
+    `SELECT origin, position, key, reason, payload, at FROM ${qualify(schema, INTERNAL_TABLES.deadLetters)}` +
+    `${byOrigin ? ' WHERE origin = $1' : ''} ORDER BY id`
+  );
+}
+
+/** A row of `sluice_dead_letters` as node-postgres returns it. */
+export interface DeadLetterRow {
+  origin: string;
+  position: Position | null;
+  key: string | null;
+  reason: string;
+  payload: string;
+  at: Date;
+}
+
+/** A dead-letter row back as a `DeadLetter` (absent position and key left out). */
+export function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  return {
+    origin: row.origin,
+    ...(row.position === null ? {} : { position: row.position }),
+    ...(row.key === null ? {} : { key: row.key }),
+    reason: row.reason,
+    payload: row.payload,
+    at: row.at.getTime(),
+  };
+}

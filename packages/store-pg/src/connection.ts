@@ -1,0 +1,126 @@
+/**
+ * The I/O edge of the store: a bounded pool whose errors never crash the process, clients that
+ * are destroyed when their connection broke, transactions, and COPY from in-memory chunks.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SluiceError, assertIdentifier } from '@sluice/core';
+import pg from 'pg';
+import type { PoolClient, PoolConfig } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { sqlStateOf } from './errors.js';
+
+/** OIDs of the types whose text Sluice parses differently from node-postgres' defaults. */
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** int8 as a number when it is exact, else as a bigint (node-postgres would give a string). */
+export function parseInt8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+/** Type parsers of the store's connections: int8 → number | bigint, numeric → number. */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (text: string) => unknown {
+    if (format !== 'binary' && oid === INT8_OID) return parseInt8;
+    if (format !== 'binary' && oid === NUMERIC_OID) return Number;
+    return pg.types.getTypeParser(oid, format ?? 'text') as (text: string) => unknown;
+  },
+};
+
+/** Connection settings of a pool. */
+export interface PoolSettings {
+  connectionString: string;
+  /** Schema searched first by unqualified names in queries (then `public`). */
+  schema: string;
+  poolSize: number;
+  applicationName: string;
+  connectTimeoutMs: number;
+  statementTimeoutMs?: number;
+  /** Told about errors of idle clients (a server restart kills them); the pool replaces them. */
+  onPoolError?: (error: Error) => void;
+}
+
+/** A pool whose `error` events (idle clients killed) are reported, never thrown. */
+export function createPool(settings: PoolSettings): pg.Pool {
+  const config: PoolConfig = {
+    connectionString: settings.connectionString,
+    max: settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    fallback_application_name: settings.applicationName,
+    // Unqualified names in queries resolve in the store's schema; timestamps without a zone (ISO
+    // strings in rows) are read as UTC, whatever the server's zone.
+    options: `-c search_path="${assertIdentifier(settings.schema)}",public -c TimeZone=UTC`,
+    types: typeParsers,
+    ...(settings.statementTimeoutMs === undefined ? {} : { statement_timeout: settings.statementTimeoutMs }),
+  };
+  const pool = new pg.Pool(config);
+  pool.on('error', (error) => settings.onPoolError?.(error));
+  return pool;
+}
+
+/**
+ * Runs `fn` with a client of the pool. While checked out, the client's `error` events are caught
+ * (node-postgres would otherwise throw them); a client that saw one, or that `fn` marks broken,
+ * is destroyed on release instead of going back to the pool.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  fn: (client: PoolClient, markBroken: (error: unknown) => void) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const markBroken = (error: unknown) => {
+    broken ??= error instanceof Error ? error : new Error(String(error));
+  };
+  client.on('error', markBroken);
+  try {
+    return await fn(client, markBroken);
+  } catch (error) {
+    if (connectionMayBeBroken(error)) markBroken(error);
+    throw error;
+  } finally {
+    client.off('error', markBroken);
+    client.release(broken);
+  }
+}
+
+/**
+ * Runs `fn` inside BEGIN … COMMIT on one client; on any failure rolls back and rethrows the
+ * original error. A client whose rollback fails is destroyed. Callbacks given to `onCommit` run
+ * only once the transaction is committed (for session state that a rollback would undo).
+ */
+export function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: PoolClient, onCommit: (callback: () => void) => void) => Promise<T>,
+): Promise<T> {
+  return withClient(pool, async (client, markBroken) => {
+    const committed: (() => void)[] = [];
+    await client.query('BEGIN');
+    let result: T;
+    try {
+      result = await fn(client, (callback) => committed.push(callback));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => markBroken(rollbackError));
+      throw error;
+    }
+    for (const callback of committed) callback();
+    return result;
+  });
+}
+
+/** Whether an error may have left the connection unusable: no SQLSTATE (socket, protocol) or a shutdown. */
+function connectionMayBeBroken(error: unknown): boolean {
+  if (error instanceof SluiceError) return false;
+  const state = sqlStateOf(error);
+  return state === undefined || state.startsWith('08') || state.startsWith('57P');
+}
+
+/** Streams ready-made COPY text chunks into `COPY … FROM STDIN`; resolves with the rows copied. */
+export async function copyChunks(client: PoolClient, sql: string, chunks: readonly string[]): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+  return stream.rowCount;
+}

@@ -1,0 +1,173 @@
+/**
+ * The PostgreSQL `Store`: COPY into a per-connection staging table then one
+ * `INSERT … ON CONFLICT` for merges, COPY straight into the table for appends, dead letters and
+ * the checkpoint in the same transaction, versioned migrations under an advisory lock.
+ */
+import type { DeadLetter, Position, Row, Store, TableSpec, WriteBatch, WriteResult } from '@sluice/core';
+import type { PoolClient } from 'pg';
+import { compileTable, prepareBatch, type CompiledTable, type PreparedBatch } from './batch.js';
+import {
+  insertDeadLetters,
+  readCheckpointSql,
+  readDeadLettersSql,
+  toDeadLetter,
+  upsertCheckpoint,
+  type DeadLetterRow,
+} from './bookkeeping.js';
+import { copyChunks, createPool, withTransaction } from './connection.js';
+import { specChecksum } from './ddl.js';
+import { refusal, sqlStateOf, toStoreError, type FailureContext } from './errors.js';
+import { assertSpecs, migrateTables } from './migrations.js';
+import { resolveOptions, type PgStoreOptions } from './options.js';
+
+/**
+ * Creates a `Store` on PostgreSQL. Nothing connects until the first call; options are checked at
+ * once (a bad option throws `ConfigError`).
+ */
+export function createPgStore(options: PgStoreOptions): Store {
+  const settings = resolveOptions(options);
+  const { schema } = settings;
+  const pool = createPool(settings);
+  const tables = new Map<string, CompiledTable>();
+  /** Staging tables that exist in each connection's session (added only after a commit). */
+  const staged = new WeakMap<PoolClient, Set<string>>();
+  const stagingNames = new Map<string, string>();
+  let closed = false;
+
+  const stagingName = (table: string, checksum: string): string => {
+    const id = `${table}:${checksum}`;
+    let name = stagingNames.get(id);
+    if (name === undefined) {
+      name = `sluice_stage_${stagingNames.size + 1}`;
+      stagingNames.set(id, name);
+    }
+    return name;
+  };
+
+  function assertOpen(context: FailureContext): void {
+    if (closed) throw refusal(context, 'the store is closed; create a new store to go on');
+  }
+
+  /** Runs an operation on the open store, turning every failure into a `StoreError`. */
+  async function run<T>(context: FailureContext, fn: () => Promise<T>): Promise<T> {
+    assertOpen(context);
+    try {
+      return await fn();
+    } catch (error) {
+      throw toStoreError(error, context);
+    }
+  }
+
+  /** A read that treats a missing store table (nothing migrated yet) as no rows. */
+  async function readInternal<T extends object>(context: FailureContext, sql: string, params: unknown[]): Promise<T[]> {
+    return run(context, async () => {
+      try {
+        return (await pool.query<T>(sql, params)).rows;
+      } catch (error) {
+        if (sqlStateOf(error) === '42P01') return [];
+        throw error;
+      }
+    });
+  }
+
+  function compiled(table: unknown): CompiledTable {
+    const entry = typeof table === 'string' ? tables.get(table) : undefined;
+    if (entry !== undefined) return entry;
+    const names = [...tables.keys()];
+    const context = { operation: 'write', schema, ...(typeof table === 'string' ? { table } : {}) };
+    throw refusal(
+      context,
+      `table "${String(table)}" is unknown to this store ` +
+        `(${names.length === 0 ? 'no table migrated yet' : `known: ${names.join(', ')}`}); ` +
+        'call migrate() with its spec on this store first',
+    );
+  }
+
+  /** Sends the rows of a prepared batch: COPY into the table, or into staging then upsert. */
+  async function sendRows(
+    client: PoolClient,
+    table: CompiledTable,
+    batch: PreparedBatch,
+    onCommit: (fn: () => void) => void,
+  ): Promise<void> {
+    if (batch.mode === 'append') {
+      await copyChunks(client, table.copyIntoTable, batch.chunks);
+      return;
+    }
+    let ready = staged.get(client);
+    if (ready?.has(table.staging) !== true) {
+      await client.query(table.createStaging);
+      onCommit(() => {
+        if (ready === undefined) staged.set(client, (ready = new Set()));
+        ready.add(table.staging);
+      });
+    }
+    await copyChunks(client, table.copyIntoStaging, batch.chunks);
+    await client.query(table.merge);
+  }
+
+  return {
+    name: 'pg',
+
+    async migrate(specs: readonly TableSpec[]): Promise<void> {
+      if (!Array.isArray(specs)) {
+        throw refusal({ operation: 'migrate' }, 'give an array of table specs');
+      }
+      assertOpen({ operation: 'migrate', schema });
+      assertSpecs(specs);
+      await run({ operation: 'migrate', schema }, () =>
+        withTransaction(pool, (client) => migrateTables(client, schema, specs)),
+      );
+      for (const spec of specs) {
+        const checksum = specChecksum(spec);
+        const current = tables.get(spec.name);
+        if (current?.checksum === checksum && current.spec.mode === spec.mode) continue;
+        tables.set(spec.name, compileTable(schema, spec, checksum, stagingName(spec.name, checksum)));
+      }
+    },
+
+    async write(batch: WriteBatch): Promise<WriteResult> {
+      assertOpen({ operation: 'write', ...(typeof batch?.table === 'string' ? { table: batch.table } : {}), schema });
+      if (typeof batch !== 'object' || batch === null) {
+        throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, deadLetters?, checkpoint? }');
+      }
+      const table = batch.table === undefined ? undefined : compiled(batch.table);
+      const prepared = prepareBatch(table, batch, schema);
+      const { count, deadLetters, checkpoint } = prepared;
+      const result: WriteResult = { written: count, deadLetters: deadLetters.length };
+      if (count === 0 && deadLetters.length === 0 && checkpoint === undefined) return result;
+      await run(prepared.context, () =>
+        withTransaction(pool, async (client, onCommit) => {
+          if (table !== undefined && count > 0) await sendRows(client, table, prepared, onCommit);
+          await insertDeadLetters(client, schema, deadLetters);
+          if (checkpoint !== undefined) await upsertCheckpoint(client, schema, checkpoint);
+        }),
+      );
+      return result;
+    },
+
+    async readCheckpoint(stream: string): Promise<Position | undefined> {
+      const context = { operation: 'readCheckpoint', schema };
+      const rows = await readInternal<{ position: Position }>(context, readCheckpointSql(schema), [stream]);
+      return rows[0]?.position;
+    },
+
+    async readDeadLetters(origin?: string): Promise<DeadLetter[]> {
+      const byOrigin = origin !== undefined;
+      const context = { operation: 'readDeadLetters', schema };
+      const sql = readDeadLettersSql(schema, byOrigin);
+      const rows = await readInternal<DeadLetterRow>(context, sql, byOrigin ? [origin] : []);
+      return rows.map(toDeadLetter);
+    },
+
+    async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+      return run({ operation: 'query' }, async () => (await pool.query<R>(sql, [...params])).rows);
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
