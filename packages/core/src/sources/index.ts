@@ -1,1 +1,7 @@
-export {};
+/** Built-in sources: streamed JSON array, NDJSON, CSV files, and a deterministic generator. */
+export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES, type FileSourceOptions } from './file-source.js';
+export { jsonArraySource, type JsonArraySourceOptions } from './json-array-source.js';
+export { ndjsonSource, type NdjsonSourceOptions } from './ndjson-source.js';
+export { csvSource, type CsvRecord, type CsvSourceOptions } from './csv-source.js';
+export type { CsvColumnType, CsvValue } from './csv-types.js';
+export { generatorSource, type GeneratorSourceOptions } from './generator-source.js';

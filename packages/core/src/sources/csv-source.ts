@@ -1,0 +1,136 @@
+/** A source over a CSV file (RFC 4180) with a header row; rows become objects keyed by the header. */
+import { ConfigError, SourceError } from '../errors.js';
+import type { Position, Source, SourceRecord } from '../types.js';
+import { CsvScanner, type CsvScannedRow } from './csv-scanner.js';
+import { checkColumnTypes, typeCell, type CsvColumnType, type CsvValue } from './csv-types.js';
+import { fileSource, type ChunkParser, type FileSourceOptions } from './file-source.js';
+import { rejectOf } from './reject.js';
+
+/** Options of {@link csvSource}. */
+export interface CsvSourceOptions extends FileSourceOptions {
+  /** Field separator, one character (default `,`). */
+  delimiter?: string;
+  /** Types of columns by header name, e.g. `{ count: 'number', ok: 'boolean' }`; others stay strings. */
+  types?: Readonly<Record<string, CsvColumnType>>;
+}
+
+/** A CSV row as the source yields it: header name → cell value. */
+export type CsvRecord = Record<string, CsvValue>;
+
+/**
+ * Reads the CSV file `options.path`: the first non-blank row is the header, every further row a
+ * record. Quoted fields may hold delimiters, doubled quotes and newlines; LF and CRLF line ends,
+ * a byte order mark and blank lines are accepted. A row with the wrong number of fields, a
+ * malformed quote or a cell that fails its column type becomes a reject naming its line, and
+ * reading goes on. Positions are `{ offset, line, index }`: the byte just past the row, the line
+ * it ends on and its index; `read(position)` reads the header, then continues after that row.
+ */
+export function csvSource<T = CsvRecord>(options: CsvSourceOptions): Source<T> {
+  const delimiter = delimiterByte(options.delimiter ?? ',');
+  const types = options.types ?? {};
+  checkColumnTypes(types);
+  return fileSource<T>('CSV', options, (file, resume, name) => ({
+    offset: file.contentStart,
+    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume }),
+  }));
+}
+
+/** The byte of a one-character delimiter that cannot be confused with quotes or line ends. */
+function delimiterByte(delimiter: string): number {
+  const code = delimiter.charCodeAt(0);
+  if (delimiter.length !== 1 || code > 0x7f || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+    throw new ConfigError(`delimiter must be one ASCII character other than a quote or line end, got ${JSON.stringify(delimiter)}.`, 'delimiter');
+  }
+  return code;
+}
+
+interface CsvParserOptions {
+  delimiter: number;
+  types: Readonly<Record<string, CsvColumnType>>;
+  name: string;
+  path: string;
+  /** The position to continue after, if resuming. */
+  resume: Position | undefined;
+}
+
+/** Reads the header, seeks to the resume position if there is one, then turns rows into records. */
+class CsvParser<T> implements ChunkParser<T> {
+  private header: string[] | undefined;
+  private seek: number | undefined;
+  private index: number;
+  private readonly scanner: CsvScanner;
+
+  constructor(private readonly options: CsvParserOptions) {
+    this.scanner = new CsvScanner(options.delimiter, 1);
+    this.index = (options.resume?.index ?? -1) + 1;
+  }
+
+  /** Takes the header first, then emits the complete rows of `window`; see {@link ChunkParser.parse}. */
+  parse(window: Buffer, windowOffset: number, out: SourceRecord<T>[]): number {
+    let consumed = 0;
+    if (this.header === undefined) {
+      consumed = this.scanner.scan(window, windowOffset, (row) => this.takeHeader(row));
+      if (this.header === undefined) return consumed;
+      const { resume } = this.options;
+      if (resume?.offset !== undefined) {
+        this.seek = Math.max(resume.offset, windowOffset + consumed);
+        this.scanner.reset((resume.line ?? 0) + 1);
+        return consumed;
+      }
+    }
+    const rows = window.subarray(consumed);
+    return consumed + this.scanner.scan(rows, windowOffset + consumed, (row) => void out.push(this.toRecord(row)));
+  }
+
+  /** Handles a last row without line end; see {@link ChunkParser.finish}. */
+  finish(rest: Buffer, restOffset: number, out: SourceRecord<T>[]): void {
+    this.scanner.finish(rest, restOffset, (row) => (this.header === undefined ? this.takeHeader(row) : void out.push(this.toRecord(row))));
+  }
+
+  /** Where to continue after the header when resuming; see {@link ChunkParser.takeSeek}. */
+  takeSeek(): number | undefined {
+    const seek = this.seek;
+    this.seek = undefined;
+    return seek;
+  }
+
+  /** Checks and keeps the header row; stops the scan after it. */
+  private takeHeader(row: CsvScannedRow): false {
+    const fail = (problem: string) => {
+      throw new SourceError(`Source "${this.options.name}": the header of ${this.options.path} ${problem}.`, this.options.name);
+    };
+    if (row.problem !== undefined) fail(`is malformed (${row.problem})`);
+    const seen = new Set<string>();
+    row.fields.forEach((column, k) => {
+      if (column === '') fail(`has no name for column ${k + 1}; name every column`);
+      if (column === '__proto__') fail('names a column "__proto__"; rename it');
+      if (seen.has(column)) fail(`names column "${column}" twice; rename one of them`);
+      seen.add(column);
+    });
+    for (const column of Object.keys(this.options.types)) {
+      if (!seen.has(column)) fail(`has no column "${column}" named in types (columns: ${row.fields.join(', ')}); fix the types option`);
+    }
+    this.header = row.fields;
+    return false;
+  }
+
+  /** A record of the row, or a reject saying what is wrong with it. */
+  private toRecord(row: CsvScannedRow): SourceRecord<T> {
+    const header = this.header!;
+    const position: Position = { offset: row.endOffset, line: row.endLine, index: this.index++ };
+    const where = row.startLine === row.endLine ? `line ${row.endLine}` : `lines ${row.startLine}-${row.endLine}`;
+    const reject = (problem: string) => rejectOf(`CSV row on ${where}: ${problem}`, row.raw(), position);
+    if (row.problem !== undefined) return reject(row.problem);
+    if (row.fields.length !== header.length) {
+      return reject(`has ${row.fields.length} fields but the header has ${header.length}; quote fields that contain the delimiter`);
+    }
+    const value: CsvRecord = {};
+    for (let k = 0; k < header.length; k++) {
+      const column = header[k]!;
+      const cell = typeCell(row.fields[k]!, this.options.types[column] ?? 'string');
+      if (!cell.ok) return reject(`column "${column}": ${cell.reason}`);
+      value[column] = cell.value;
+    }
+    return { kind: 'record', value: value as T, position };
+  }
+}

@@ -1,0 +1,50 @@
+/** Typing CSV cells: every cell is text; a column can be declared a number, integer or boolean. */
+import { ConfigError } from '../errors.js';
+
+/** How a CSV column's text becomes a value. */
+export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
+
+/** A typed cell value; an empty cell of a non-string column is `null`. */
+export type CsvValue = string | number | boolean | null;
+
+/** The result of typing one cell: the value, or why the text does not fit. */
+export type CsvCellResult = { ok: true; value: CsvValue } | { ok: false; reason: string };
+
+const COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'integer', 'boolean'];
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+  ['yes', true],
+  ['no', false],
+]);
+
+/** Checks the `types` option: every value must be a known column type; throws a `ConfigError` if not. */
+export function checkColumnTypes(types: Readonly<Record<string, CsvColumnType>>): void {
+  for (const [column, type] of Object.entries(types)) {
+    if (!COLUMN_TYPES.includes(type)) {
+      throw new ConfigError(`types.${column} is "${String(type)}"; use one of ${COLUMN_TYPES.join(', ')}.`, 'types');
+    }
+  }
+}
+
+/**
+ * Types one cell. Numbers are plain decimals (`-1.5`, `2e3`; no hex, no `Infinity`), integers must
+ * be safe integers, booleans are `true/false`, `1/0` or `yes/no` in any case. Surrounding spaces
+ * are ignored for those types; an empty cell is `null`.
+ */
+export function typeCell(text: string, type: CsvColumnType): CsvCellResult {
+  if (type === 'string') return { ok: true, value: text };
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: true, value: null };
+  if (type === 'boolean') {
+    const value = BOOLEANS.get(trimmed.toLowerCase());
+    return value === undefined ? { ok: false, reason: `"${text}" is not a boolean (true/false, 1/0, yes/no)` } : { ok: true, value };
+  }
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (type === 'integer' && !Number.isSafeInteger(value)) return { ok: false, reason: `"${text}" is not an integer` };
+  if (!Number.isFinite(value)) return { ok: false, reason: `"${text}" is not a number` };
+  return { ok: true, value };
+}

@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { collectRecords, sourceContract, tempFiles, type SampleRecord } from '../testkit/source-contract.js';
+import { ndjsonSource } from './ndjson-source.js';
+
+const files = tempFiles('sluice-ndjson-');
+afterAll(() => files.remove());
+
+/** An NDJSON source over a file with `content`. */
+async function ndjson<T = unknown>(content: string | Uint8Array, chunkSize?: number) {
+  return ndjsonSource<T>({ path: await files.write(content, 'ndjson'), chunkSize });
+}
+
+describe('ndjsonSource: source contract', () => {
+  sourceContract(it, {
+    create: async (records, hints = {}) => ndjson<SampleRecord>(records.map((r) => `${JSON.stringify(r)}\n`).join(''), hints.chunkSize),
+  });
+});
+
+describe('ndjsonSource: format', () => {
+  it('accepts CRLF, skips blank lines and a BOM, and counts a last line without newline', async () => {
+    const text = '\ufeff{"a":1}\r\n\r\n   \n{"a":2}\r\n{"a":3}';
+    const items = await collectRecords((await ndjson(text)).read());
+    expect(items).toEqual([
+      { kind: 'record', value: { a: 1 }, position: { offset: 12, line: 1, index: 0 } },
+      { kind: 'record', value: { a: 2 }, position: { offset: 27, line: 4, index: 1 } },
+      { kind: 'record', value: { a: 3 }, position: { offset: 34, line: 5, index: 2 } },
+    ]);
+  });
+
+  it('rejects a malformed line with its line number and offset, and reads on', async () => {
+    const items = await collectRecords((await ndjson('{"a":1}\n{"a":\n[1,2]\n')).read());
+    expect(items.map((item) => item.kind)).toEqual(['record', 'reject', 'record']);
+    expect(items[1]).toMatchObject({ raw: '{"a":', position: { offset: 14, line: 2, index: 1 }, reason: expect.stringMatching(/line 2 is not valid JSON/) });
+    expect(items[2]).toMatchObject({ value: [1, 2], position: { line: 3, index: 2 } });
+  });
+
+  it('splits lines the same whatever the chunk size, multi-byte characters cut across chunks', async () => {
+    const values = Array.from({ length: 100 }, (_, k) => ({ k, s: `ü€😀 ${'é'.repeat(k % 9)}` }));
+    for (const chunkSize of [16, 23, 4096]) {
+      const items = await collectRecords((await ndjson(values.map((v) => JSON.stringify(v)).join('\r\n'), chunkSize)).read());
+      expect(items.map((item) => item.kind === 'record' && item.value), `chunk size ${chunkSize}`).toEqual(values);
+    }
+  });
+
+  it('resumes with the right line numbers after blank lines and a reject', async () => {
+    const source = await ndjson('1\n\nbad\n\n4\n5\n');
+    const items = await collectRecords(source.read());
+    expect(items.map((item) => [item.kind, item.position.line])).toEqual([['record', 1], ['reject', 3], ['record', 5], ['record', 6]]);
+    expect(await collectRecords(source.read(items[1]!.position))).toEqual(items.slice(2));
+  });
+});

@@ -1,0 +1,25 @@
+/** How sources turn input they cannot read into a `reject`, with the raw text cut to a readable length. */
+import type { Position, SourceReject } from '../types.js';
+
+/** Most characters of raw input a reject carries. */
+export const MAX_RAW_CHARS = 200;
+
+/** `text`, cut to {@link MAX_RAW_CHARS} characters with a trailing `…` when it was longer. */
+export function cutRaw(text: string): string {
+  return text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
+}
+
+/**
+ * The bytes `[start, end)` of `bytes` as cut raw text. Decodes only the head of a long range, so a
+ * huge malformed record costs no more than a short one.
+ */
+export function rawFromBytes(bytes: Buffer, start: number, end: number): string {
+  const head = Math.min(end, start + MAX_RAW_CHARS * 4);
+  const text = bytes.toString('utf8', start, head);
+  return head < end && text.length <= MAX_RAW_CHARS ? `${text}…` : cutRaw(text);
+}
+
+/** A reject item: why the input was refused, the raw text (cut), and where it sits. */
+export function rejectOf(reason: string, raw: string, position: Position): SourceReject {
+  return { kind: 'reject', reason, raw: cutRaw(raw), position };
+}
