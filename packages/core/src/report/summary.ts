@@ -1,0 +1,25 @@
+/** The per-product summary rows shared by the Markdown and HTML reports. */
+import type { CorrelationResult, ProductCorrelation, RankedParameter } from '../analytics/types.js';
+
+/** How many top parameters the summary shows per product. */
+export const SUMMARY_TOP = 3;
+
+/** A product's line in the summary: its id, intervals, and its top parameters (or why there are none). */
+export interface SummaryRow {
+  product: ProductCorrelation;
+  top: RankedParameter[];
+  /** Shown instead of parameters when the product has no ranking. */
+  note?: string;
+}
+
+/** The summary rows, products in result order. */
+export function summaryRows(result: CorrelationResult): SummaryRow[] {
+  return result.products.map((product) => {
+    const top = product.ranking.slice(0, SUMMARY_TOP);
+    if (top.length > 0) return { product, top };
+    return { product, top, note: product.reason ?? 'no parameter could be ranked (see the excluded parameters)' };
+  });
+}
+
+/** Words for what a parameter's value was: its level or its rate of increase (counter). */
+export const measureText = (entry: { measure: 'level' | 'rate' }): string => (entry.measure === 'rate' ? 'rate (counter)' : 'level');
