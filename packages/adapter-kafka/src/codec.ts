@@ -1,0 +1,138 @@
+/**
+ * Envelope ↔ Kafka record. Pure: no I/O.
+ *
+ * A record carries the envelope's key as its key, `JSON.stringify(value)` as its value, the
+ * timestamp as Kafka's record timestamp and the headers as record headers. A timestamp Kafka cannot
+ * hold exactly (fractional, negative, beyond 2^53) travels in the `sluice-timestamp` header too.
+ */
+import { BrokerError, type Envelope, type Headers } from '@sluice/core';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+
+/** Header set on an envelope whose record could not be decoded as written by Sluice. */
+export const DECODE_ERROR_HEADER = 'sluice-decode-error';
+/** Header holding the exact timestamp when Kafka's integer record timestamp cannot. */
+export const TIMESTAMP_HEADER = 'sluice-timestamp';
+
+/** Per-record overhead of the Kafka record format, in bytes, for `chunkBySize`. */
+const RECORD_OVERHEAD = 70;
+
+/**
+ * The records of a batch already checked by `assertEnvelopes`. Throws a non-retriable
+ * `BrokerError` naming the first envelope whose value cannot be written as JSON; nothing of the
+ * batch is sent then.
+ */
+export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unknown>[]): Message[] {
+  return envelopes.map((envelope, index) => {
+    const headers: Record<string, string> = { ...(envelope.headers ?? {}) };
+    const { timestamp } = envelope;
+    const exact = Number.isSafeInteger(timestamp) && timestamp >= 0;
+    if (!exact) headers[TIMESTAMP_HEADER] = String(timestamp);
+    const recordTimestamp = timestamp >= 0 && timestamp <= Number.MAX_SAFE_INTEGER ? Math.floor(timestamp) : Date.now();
+    return {
+      key: envelope.key,
+      value: valueJson(topic, envelope, index),
+      timestamp: String(recordTimestamp),
+      headers,
+    };
+  });
+}
+
+/**
+ * The envelope of a record. Never throws: a record not written by Sluice (no key, a value that is
+ * not JSON) is still delivered, with the raw text as its value and a `sluice-decode-error` header
+ * saying what was wrong, so a pipeline can dead-letter it instead of losing it.
+ */
+export function decodeMessage(message: KafkaMessage, partition: number): Envelope<unknown> {
+  const problems: string[] = [];
+  const headers = decodeHeaders(message.headers);
+  let key = message.key?.toString('utf8');
+  if (key === undefined) {
+    key = `${partition}:${message.offset}`;
+    problems.push(`the record has no key (used "${key}", its partition:offset)`);
+  }
+  const text = message.value?.toString('utf8');
+  let value: unknown = null;
+  if (text !== undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      value = text;
+      problems.push(`its value is not JSON (${(error as Error).message}); kept as text`);
+    }
+  }
+  let timestamp = Number(message.timestamp);
+  const exact = headers[TIMESTAMP_HEADER];
+  if (exact !== undefined) {
+    delete headers[TIMESTAMP_HEADER];
+    if (Number.isFinite(Number(exact))) timestamp = Number(exact);
+    else problems.push(`header ${TIMESTAMP_HEADER} is not a number: ${exact}`);
+  }
+  if (problems.length > 0) {
+    headers[DECODE_ERROR_HEADER] = `record at partition ${partition} offset ${message.offset}: ${problems.join('; ')}`;
+  }
+  return { key, value, timestamp: Number.isFinite(timestamp) ? timestamp : 0, headers };
+}
+
+/**
+ * Splits records into runs of at most `maxBytes` (estimated), keeping their order; a record larger
+ * than `maxBytes` goes alone.
+ */
+export function chunkBySize(messages: readonly Message[], maxBytes: number): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const bytes = recordSize(message);
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function recordSize(message: Message): number {
+  let bytes = RECORD_OVERHEAD + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += Buffer.byteLength(name) + (Array.isArray(value) ? value.reduce((sum, v) => sum + byteLength(v), 0) : byteLength(value));
+  }
+  return bytes;
+}
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
+  let text: string | undefined;
+  let reason = `it is ${typeof envelope.value}, which JSON cannot hold`;
+  try {
+    text = JSON.stringify(envelope.value);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  if (text === undefined) {
+    throw new BrokerError(
+      `cannot publish to topic "${topic}": the value of envelope ${index} (key "${envelope.key}") cannot be written as JSON ` +
+        `(${reason}); nothing of the batch was published — values must survive JSON.stringify/JSON.parse`,
+      'publish',
+      topic,
+    );
+  }
+  return text;
+}
+
+/** Record headers as strings (UTF-8); of a header repeated in one record, the last value wins. */
+function decodeHeaders(raw: IHeaders | undefined): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) headers[name] = typeof last === 'string' ? last : last.toString('utf8');
+  }
+  return headers;
+}
