@@ -4,8 +4,8 @@ import type { Delivery } from '../types.js';
 
 /**
  * Subscribes to `deliveries$` and runs `handle` on each delivery in order. After `stop$` emits,
- * deliveries that still arrive are given back (`nack`), the ones already taken are finished,
- * and only then is the broker subscription released. That order matters: Kafka cannot commit
+ * the deliveries already taken are finished, then the broker subscription is released, and only
+ * then are deliveries that arrived after the stop given back (`nack`). That order matters: Kafka cannot commit
  * offsets for a consumer that has already left its group.
  */
 export function consumeUntilStopped<T>(
@@ -16,6 +16,7 @@ export function consumeUntilStopped<T>(
   return new Observable<void>((subscriber) => {
     let stopping = false;
     let active = 0;
+    const late: Delivery<T>[] = [];
     let chain = Promise.resolve();
     const finishIfDrained = () => {
       if (stopping && active === 0) subscriber.complete();
@@ -27,12 +28,13 @@ export function consumeUntilStopped<T>(
     const consumer = deliveries$.subscribe({
       next: (delivery) => {
         if (stopping) {
-          delivery.nack().catch(() => undefined); // unacked anyway: redelivered after the timeout
+          late.push(delivery);
           return;
         }
         active++;
         chain = chain
-          .then(() => handle(delivery))
+          // After a failure the subscriber is closed: queued deliveries stay unacked (redelivered).
+          .then(() => (subscriber.closed ? undefined : handle(delivery)))
           .then(
             () => {
               active--;
@@ -51,6 +53,8 @@ export function consumeUntilStopped<T>(
     return () => {
       stopSubscription.unsubscribe();
       consumer.unsubscribe();
+      // Given back only after leaving: nacked while still subscribed, they could come straight back.
+      for (const delivery of late) delivery.nack().catch(() => undefined);
     };
   });
 }

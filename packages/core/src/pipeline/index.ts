@@ -9,3 +9,4 @@ export { writeIsolating, type IsolatedWrite, type WriteRetry } from './write-iso
 export { readBatches, validateSourceRecord, type Accepted, type SourceBatch } from './read-batches.js';
 export { consumeUntilStopped } from './consume-until-stopped.js';
 export type { PipelineOptions } from './options.js';
+export { combineRuns, sumSummaries } from './combine.js';

@@ -12,6 +12,15 @@ describe('machine-data schemas', () => {
     expect(workorderSchema.parse({ time: '2021-01-01T00:00:00Z', product: 'A', production: 10 }).product).toBe('A');
   });
 
+  it('reads numeric times as epoch seconds or milliseconds by magnitude', () => {
+    const seconds = metricSchema.parse({ id: 1, val: 0, time: 1624377478 });
+    const millis = metricSchema.parse({ id: 1, val: 0, time: 1624377478000 });
+    const text = metricSchema.parse({ id: 1, val: 0, time: '1624377478' });
+    expect(seconds.time).toBe(1624377478000);
+    expect(millis.time).toBe(1624377478000);
+    expect(text.time).toBe(1624377478000);
+  });
+
   it('names the field and the problem for bad records', () => {
     const result = metricSchema.safeParse({ id: 1, val: 'x', time: 'not a time' });
     expect(result.success).toBe(false);

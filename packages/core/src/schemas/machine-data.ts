@@ -7,11 +7,26 @@ import { z } from 'zod';
 /** A parameter or product id, number or string, kept as given. */
 export const idSchema = z.union([z.number().finite(), z.string().min(1)]);
 
-/** A timestamp: ISO-8601 text or epoch milliseconds; normalised to epoch milliseconds. */
+/**
+ * Numbers below this are epoch seconds, at or above it epoch milliseconds: 1e11 ms is March 1973,
+ * 1e11 s is the year 5138, so no real machine timestamp is ambiguous.
+ */
+export const EPOCH_SECONDS_BELOW = 1e11;
+
+/** Epoch milliseconds of a numeric timestamp given in epoch seconds or milliseconds. */
+export function epochMillis(value: number): number {
+  return Math.abs(value) < EPOCH_SECONDS_BELOW ? value * 1000 : value;
+}
+
+/**
+ * A timestamp: ISO-8601 text, or epoch seconds or milliseconds as a number or a digit string
+ * (the unit is told by magnitude, see `EPOCH_SECONDS_BELOW`); normalised to epoch milliseconds.
+ */
 export const timeSchema = z
   .union([z.string().min(1), z.number().finite()])
   .transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : Date.parse(value);
+    const numeric = typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : undefined;
+    const ms = numeric !== undefined ? epochMillis(numeric) : Date.parse(value as string);
     if (!Number.isFinite(ms)) {
       ctx.addIssue({ code: 'custom', message: `not a valid time: ${JSON.stringify(value)}` });
       return z.NEVER;

@@ -418,7 +418,8 @@ export function brokerContract(it: TestAPI, options: BrokerContractOptions): voi
       await consumer.until(() => consumer.deliveries.length >= next, `delivery ${next} after ${acked} acks`);
     }
     expect(mostHeld, 'most unacked deliveries held at once').toBeLessThanOrEqual(2);
-    expect(consumer.keys).toEqual(keysOf(sent));
+    // Order is promised per key only (Kafka keeps it within a partition, not across them).
+    expect(Object.fromEntries(byKey(consumer.envelopes))).toEqual(Object.fromEntries(byKey(sent)));
   });
 
   contractCase(it, 'lag counts what the group has not acked and falls to 0 once everything is acked', async (ctx) => {
