@@ -8,7 +8,7 @@ import { ingest, ndjsonSource, persist, serviceUrls, type Broker, type PipelineR
 import { createKafkaBroker } from '@sluice/adapter-kafka';
 import { createRedisBroker } from '@sluice/adapter-redis';
 import { createPgStore } from '@sluice/store-pg';
-import { testRecordSchema, type TestRecord } from '../support/records.js';
+import { testRecordSchema, testRecordTable, type TestRecord } from '../support/records.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -56,6 +56,8 @@ if (role === 'produce') {
   });
 } else if (role === 'consume') {
   const store = createPgStore({ connectionString: serviceUrls.pg, poolSize: 2 });
+  const table = values.table ?? fail('--table is required');
+  await store.migrate([testRecordTable(table)]);
   close = async () => {
     await broker.close();
     await store.close();
@@ -66,7 +68,7 @@ if (role === 'produce') {
     group: values.group!,
     ...(values.consumer ? { consumer: values.consumer } : {}),
     store,
-    table: values.table ?? fail('--table is required'),
+    table,
     schema: testRecordSchema,
     toRow: (r) => r,
     batchSize: 1000,

@@ -9,6 +9,7 @@ export * from './sql.js';
 export * from './env.js';
 export * from './schemas/index.js';
 export * from './sources/index.js';
+export * from './http/index.js';
 export * from './broker/index.js';
 export * from './pipeline/index.js';
 export * from './analytics/index.js';

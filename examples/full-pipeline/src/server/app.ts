@@ -1,0 +1,28 @@
+/** The machine-data HTTP server: streaming APIs, webhook ingest and status, in one fastify app. */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Observable } from 'rxjs';
+import type { StatusEvent } from '@sluice/core';
+import { registerIngestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
+import { registerStatusRoute } from './status-route.js';
+import { registerStreamRoutes, type StreamRoutesOptions } from './stream-routes.js';
+
+/** What the server serves; each part is optional. */
+export interface ServerOptions {
+  /** The streaming APIs (GET /metrics, GET /workorders). */
+  stream?: StreamRoutesOptions;
+  /** The webhook (POST /ingest/...). */
+  ingest?: IngestRoutesOptions;
+  /** Status events to push at GET /status. */
+  status$?: Observable<StatusEvent>;
+  /** Largest accepted request body in bytes (default 16 MiB). */
+  bodyLimit?: number;
+}
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, logger: false });
+  app.get('/health', async () => ({ ok: true }));
+  if (options.stream) registerStreamRoutes(app, options.stream);
+  if (options.ingest) registerIngestRoutes(app, options.ingest);
+  if (options.status$) registerStatusRoute(app, options.status$);
+  return app;
+}

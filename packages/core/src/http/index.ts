@@ -1,0 +1,1 @@
+export { httpSource, type HttpSourceOptions } from './http-source.js';
