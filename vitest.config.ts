@@ -16,11 +16,17 @@ const alias = readdirSync(`${root}packages`).flatMap((dir) => {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: process.env.CI === 'true' ? ['default'] : ['default'],
+    projects: [
+      // Packages and examples: unit tests and adapter suites against real servers.
+      { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] } },
+      // Cross-process system tests: crashes, restarts, the bad-input corpus.
+      { extends: true, test: { name: 'system', include: ['test/**/*.test.ts'], exclude: ['test/faults/**', '**/node_modules/**'] } },
+      // Fault injection at scale (`pnpm test:faults`; SLUICE_FAULT_ROWS sets the size).
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false } },
+    ],
   },
 });
