@@ -26,7 +26,7 @@ export default defineConfig({
       // Cross-process system tests: crashes, restarts, the bad-input corpus.
       { extends: true, test: { name: 'system', include: ['test/**/*.test.ts'], exclude: ['test/faults/**', '**/node_modules/**'] } },
       // Fault injection at scale (`pnpm test:faults`; SLUICE_FAULT_ROWS sets the size).
-      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false } },
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'] } },
     ],
   },
 });
