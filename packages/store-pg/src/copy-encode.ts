@@ -6,7 +6,7 @@
  * Text format: one line per row, fields separated by a tab, `\N` for NULL; backslash, tab,
  * newline and carriage return inside a value are written `\\`, `\t`, `\n`, `\r`.
  */
-import type { ColumnType, Row, TableSpec } from '@sluice/core';
+import { keepLastOfEachKey, type ColumnType, type Row, type TableSpec } from '@sluice/core';
 
 /** A value that does not fit its column; the batch encoder adds the row and column to it. */
 export class CopyValueError extends Error {}
@@ -213,8 +213,10 @@ function checkColumns(plan: CopyPlan, row: Row, index: number): void {
 export interface EncodeOptions {
   /**
    * Keep only the last row of each key, in the order of their last occurrence (an upsert cannot
-   * touch one row twice). Keys are compared on their encoded text, as PostgreSQL compares them:
-   * `1`, `1n` and `"1"` are one integer key; a Date and its epoch milliseconds are one timestamp.
+   * touch one row twice), with core's `keepLastOfEachKey`. Keys are compared on their encoded
+   * text, as PostgreSQL compares them: `1`, `1n` and `"1"` are one integer key; a Date and its
+   * epoch milliseconds are one timestamp. (Core's type-blind `rowKey` keeps `1` and `"1"` apart,
+   * which would make PostgreSQL refuse the upsert for touching one row twice.)
    */
   dedupe?: boolean;
   /** Size of one chunk, in characters (default about 1 MB). */
@@ -238,9 +240,9 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
   const chunkChars = options.chunkChars ?? DEFAULT_CHUNK_CHARS;
   const dedupe = options.dedupe === true;
   const singleKey = isKey.filter(Boolean).length === 1;
-  /** With `dedupe`: every line, and the index of the last line of each key. */
+  /** With `dedupe`: every line and its key, emitted once the last line of each key is known. */
   const lines: string[] = [];
-  const lastOfKey = new Map<string, number>();
+  const keys: string[] = [];
   const width = names.length;
   const chunks: string[] = [];
   let chunk = '';
@@ -281,7 +283,7 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
       if (own !== present) checkColumns(plan, row, index);
       if (dedupe) {
         lines.push(line);
-        lastOfKey.set(key, index);
+        keys.push(key);
       } else {
         emit(line);
       }
@@ -293,18 +295,8 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
     }
     throw error;
   }
-  if (dedupe) emitLastOfEachKey(lines, lastOfKey, emit);
+  const kept = dedupe ? keepLastOfEachKey(lines, (_, i) => keys[i]!) : undefined;
+  for (const line of kept ?? []) emit(line);
   if (chunk !== '') chunks.push(chunk);
-  return { chunks, count: dedupe ? lastOfKey.size : rows.length };
-}
-
-/** Emits the last line of each key, in the order of those last lines. */
-function emitLastOfEachKey(lines: readonly string[], lastOfKey: Map<string, number>, emit: (line: string) => void): void {
-  if (lastOfKey.size === lines.length) {
-    for (const line of lines) emit(line);
-    return;
-  }
-  const keep = new Uint8Array(lines.length);
-  for (const i of lastOfKey.values()) keep[i] = 1;
-  for (let i = 0; i < lines.length; i++) if (keep[i] === 1) emit(lines[i]!);
+  return { chunks, count: kept?.length ?? rows.length };
 }

@@ -1,8 +1,7 @@
 /**
- * Pure DDL of the PostgreSQL store: the type mapping, the canonical form and checksum of a table
- * spec, and the CREATE / ALTER statements. Every identifier goes through `quoteIdentifier`.
+ * Pure DDL of the PostgreSQL store: the type mapping and the CREATE / ALTER statements. (The
+ * canonical form and checksum of a spec are core's.) Every identifier goes through `quoteIdentifier`.
  */
-import { createHash } from 'node:crypto';
 import { ConfigError, quoteIdentifier, type ColumnSpec, type ColumnType, type TableSpec } from '@sluice/core';
 
 /** PostgreSQL type of each Sluice column type. */
@@ -38,40 +37,15 @@ export function columnList(names: readonly string[]): string {
   return names.map(quoteIdentifier).join(', ');
 }
 
-/**
- * The part of a spec that shapes the table, in a stable form: columns sorted by name with their
- * effective nullability (key columns are never nullable), and the key in its declared order.
- * The write mode is not part of it: changing it needs no DDL.
- */
-export interface CanonicalSpec {
-  columns: { name: string; type: ColumnType; nullable: boolean }[];
-  key: string[];
-}
-
-/** The canonical form of a (validated) spec. */
-export function canonicalSpec(spec: Pick<TableSpec, 'columns' | 'key'>): CanonicalSpec {
-  const key = new Set(spec.key);
-  const columns = spec.columns
-    .map((c) => ({ name: c.name, type: c.type, nullable: !key.has(c.name) && c.nullable === true }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { columns, key: [...spec.key] };
-}
-
-/** SHA-256 of the canonical spec: equal for specs that need the same table. */
-export function specChecksum(spec: Pick<TableSpec, 'columns' | 'key'>): string {
-  return createHash('sha256').update(JSON.stringify(canonicalSpec(spec))).digest('hex');
-}
-
 /** `"name" type [NOT NULL]`. */
 function columnDefinition(table: string, column: ColumnSpec, notNull: boolean): string {
   return `${quoteIdentifier(column.name)} ${pgType(column.type, table, column.name)}${notNull ? ' NOT NULL' : ''}`;
 }
 
-/** CREATE TABLE with the natural key as PRIMARY KEY. */
+/** CREATE TABLE with the natural key as PRIMARY KEY (key columns are NOT NULL whatever the spec says). */
 export function createTableSql(schema: string, spec: TableSpec): string {
-  const { columns } = canonicalSpec(spec);
-  const byName = new Map(columns.map((c) => [c.name, c]));
-  const definitions = spec.columns.map((c) => columnDefinition(spec.name, c, !byName.get(c.name)!.nullable));
+  const key = new Set(spec.key);
+  const definitions = spec.columns.map((c) => columnDefinition(spec.name, c, key.has(c.name) || c.nullable !== true));
   return `CREATE TABLE ${qualify(schema, spec.name)} (${definitions.join(', ')}, PRIMARY KEY (${columnList(spec.key)}))`;
 }
 
@@ -94,7 +68,7 @@ export function createStagingSql(staging: string, spec: TableSpec): string {
   return `CREATE TEMP TABLE IF NOT EXISTS ${quoteIdentifier(staging)} (${definitions.join(', ')}) ON COMMIT DELETE ROWS`;
 }
 
-/** Names of the store's own tables; table specs may not use them. */
+/** Names of the store's own tables (core's `RESERVED_PREFIX` keeps table specs away from them). */
 export const INTERNAL_TABLES = {
   migrations: 'sluice_migrations',
   checkpoints: 'sluice_checkpoints',

@@ -3,7 +3,17 @@
  * `INSERT … ON CONFLICT` for merges, COPY straight into the table for appends, dead letters and
  * the checkpoint in the same transaction, versioned migrations under an advisory lock.
  */
-import type { DeadLetter, Position, Row, Store, TableSpec, WriteBatch, WriteResult } from '@sluice/core';
+import {
+  assertTableSpecs,
+  specChecksum,
+  type DeadLetter,
+  type Position,
+  type Row,
+  type Store,
+  type TableSpec,
+  type WriteBatch,
+  type WriteResult,
+} from '@sluice/core';
 import type { PoolClient } from 'pg';
 import { compileTable, prepareBatch, type CompiledTable, type PreparedBatch } from './batch.js';
 import {
@@ -15,9 +25,9 @@ import {
   type DeadLetterRow,
 } from './bookkeeping.js';
 import { copyChunks, createPool, withTransaction } from './connection.js';
-import { specChecksum } from './ddl.js';
+import { INTERNAL_TABLES } from './ddl.js';
 import { refusal, sqlStateOf, toStoreError, type FailureContext } from './errors.js';
-import { assertSpecs, migrateTables } from './migrations.js';
+import { latestMigration, migrateTables } from './migrations.js';
 import { resolveOptions, type PgStoreOptions } from './options.js';
 
 /**
@@ -70,17 +80,34 @@ export function createPgStore(options: PgStoreOptions): Store {
     });
   }
 
-  function compiled(table: unknown): CompiledTable {
+  /** Compiles a spec (unless the same spec and mode is compiled already) and keeps it for writes. */
+  function remember(spec: TableSpec): CompiledTable {
+    const checksum = specChecksum(spec);
+    const current = tables.get(spec.name);
+    if (current?.checksum === checksum && current.spec.mode === spec.mode) return current;
+    const entry = compileTable(schema, spec, checksum, stagingName(spec.name, checksum));
+    tables.set(spec.name, entry);
+    return entry;
+  }
+
+  /**
+   * The compiled table of a write: migrated by this store, or else the spec last recorded in
+   * `sluice_migrations` (by another process, or an earlier run), loaded once and kept.
+   */
+  async function compiled(table: unknown): Promise<CompiledTable> {
     const entry = typeof table === 'string' ? tables.get(table) : undefined;
     if (entry !== undefined) return entry;
-    const names = [...tables.keys()];
     const context = { operation: 'write', schema, ...(typeof table === 'string' ? { table } : {}) };
-    throw refusal(
-      context,
-      `table "${String(table)}" is unknown to this store ` +
-        `(${names.length === 0 ? 'no table migrated yet' : `known: ${names.join(', ')}`}); ` +
-        'call migrate() with its spec on this store first',
-    );
+    if (typeof table !== 'string') throw refusal(context, `the table must be a name, got ${String(table)}`);
+    const latest = await run(context, () => latestMigration(pool, schema, table));
+    if (latest === undefined) {
+      throw refusal(
+        context,
+        `table "${table}" was never migrated in schema "${schema}" (${INTERNAL_TABLES.migrations} has no record of it); ` +
+          'call migrate() with its spec first',
+      );
+    }
+    return tables.get(table) ?? remember(latest.spec);
   }
 
   /** Sends the rows of a prepared batch: COPY into the table, or into staging then upsert. */
@@ -114,16 +141,11 @@ export function createPgStore(options: PgStoreOptions): Store {
         throw refusal({ operation: 'migrate' }, 'give an array of table specs');
       }
       assertOpen({ operation: 'migrate', schema });
-      assertSpecs(specs);
+      assertTableSpecs(specs);
       await run({ operation: 'migrate', schema }, () =>
         withTransaction(pool, (client) => migrateTables(client, schema, specs)),
       );
-      for (const spec of specs) {
-        const checksum = specChecksum(spec);
-        const current = tables.get(spec.name);
-        if (current?.checksum === checksum && current.spec.mode === spec.mode) continue;
-        tables.set(spec.name, compileTable(schema, spec, checksum, stagingName(spec.name, checksum)));
-      }
+      for (const spec of specs) remember(spec);
     },
 
     async write(batch: WriteBatch): Promise<WriteResult> {
@@ -131,7 +153,7 @@ export function createPgStore(options: PgStoreOptions): Store {
       if (typeof batch !== 'object' || batch === null) {
         throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, deadLetters?, checkpoint? }');
       }
-      const table = batch.table === undefined ? undefined : compiled(batch.table);
+      const table = batch.table === undefined ? undefined : await compiled(batch.table);
       const prepared = prepareBatch(table, batch, schema);
       const { count, deadLetters, checkpoint } = prepared;
       const result: WriteResult = { written: count, deadLetters: deadLetters.length };

@@ -191,6 +191,53 @@ describe.skipIf(!up)('PostgreSQL store specifics', () => {
     expect(versions.rows[0].v).toBe(2);
   });
 
+  it('a second store writes without migrate, with the table as last recorded: added columns and write mode', async () => {
+    const v1 = metrics();
+    const v2: TableSpec = { ...v1, columns: [...v1.columns, { name: 'unit', type: 'text', nullable: true }], mode: 'append' };
+    const first = open();
+    await first.migrate([v1]);
+    await first.migrate([v2]);
+    const second = open();
+    expect(await second.write({ table: v1.name, rows: [{ id: 'k0', seq: 0, unit: 'rpm' }] })).toEqual({ written: 1, deadLetters: 0 });
+    // The recorded default mode is append: the same key again violates the primary key.
+    const duplicate = await rejectionOf(second.write({ table: v1.name, rows: [{ id: 'k0', seq: 1 }] }));
+    expect((duplicate as PgStoreError).sqlState).toBe('23505');
+    // The spec is kept after the first load: the record is not read again.
+    await admin.query(`DELETE FROM "${schema}".sluice_migrations WHERE name = $1`, [v1.name]);
+    await second.write({ table: v1.name, rows: [{ id: 'k0', seq: 2 }], mode: 'merge' });
+    expect(await second.query(`SELECT id, seq, note, unit FROM "${v1.name}"`)).toEqual([{ id: 'k0', seq: 2, note: null, unit: null }]);
+  });
+
+  it('a store reads records written before the write mode was kept, and refuses tables never migrated', async () => {
+    const spec = metrics();
+    await open().migrate([]); // the schema and the store's own tables
+    await admin.query(`CREATE TABLE "${schema}"."${spec.name}" (id text PRIMARY KEY, seq integer NOT NULL, note text)`);
+    const legacy = {
+      columns: [
+        { name: 'id', type: 'text', nullable: false },
+        { name: 'note', type: 'text', nullable: true },
+        { name: 'seq', type: 'integer', nullable: false },
+      ],
+      key: ['id'],
+    };
+    await admin.query(
+      `INSERT INTO "${schema}".sluice_migrations (name, version, checksum, spec, statements) VALUES ($1, 1, 'old', $2, '')`,
+      [spec.name, JSON.stringify(legacy)],
+    );
+    const store = open();
+    await store.write({ table: spec.name, rows: rows(2) });
+    await store.write({ table: spec.name, rows: [{ id: 'k1', seq: 5, note: 'merged' }] });
+    expect(await store.query(`SELECT id, seq, note FROM "${spec.name}" ORDER BY id`)).toEqual([
+      { id: 'k0', seq: 0, note: null },
+      { id: 'k1', seq: 5, note: 'merged' },
+    ]);
+    const never = randomName('never');
+    const error = await rejectionOf(store.write({ table: never, rows: rows(1) }));
+    expect(error.retriable).toBe(false);
+    expect(error.message).toContain(`table "${never}" was never migrated in schema "${schema}"`);
+    expect(error.message).toContain('call migrate() with its spec first');
+  });
+
   it('recreates a table that was dropped by hand, as the next version', async () => {
     const store = open();
     const spec = metrics();

@@ -8,6 +8,9 @@ import {
   ConfigError,
   StoreError,
   assertIdentifier,
+  assertTableSpecs,
+  canonicalSpec,
+  dedupeRows,
   type DeadLetter,
   type Position,
   type Row,
@@ -18,7 +21,6 @@ import {
 import { openConnection, type Connection, type Prepared } from './connection.js';
 import { closedError, toStoreError } from './errors.js';
 import { recordedSpec, migrateTable } from './migrate-table.js';
-import { validateSpecs } from './migrations.js';
 import {
   CHECKPOINT_SPEC,
   DEAD_LETTER_SPEC,
@@ -31,7 +33,7 @@ import {
   type DeadLetterRecord,
 } from './own-tables.js';
 import { createSerialQueue } from './serial.js';
-import { compileTable, dedupe, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
+import { compileTable, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
 import { transaction } from './transaction.js';
 import { queryParam } from './values.js';
 
@@ -165,7 +167,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (mode !== 'merge' && mode !== 'append') {
       throw new ConfigError(`write to table "${batch.table}": unknown mode "${String(mode)}"; use "merge" or "append"`, 'mode');
     }
-    const rows = mode === 'merge' ? dedupe(batch.rows, table.spec.key) : batch.rows;
+    const rows = mode === 'merge' ? dedupeRows(batch.rows, table.spec.key) : batch.rows;
     return { chunks: planWrite(table, rows, mode), written: rows.length };
   }
 
@@ -188,9 +190,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     migrate(specs) {
       return task('migrate', undefined, async (db) => {
-        const valid = validateSpecs(specs);
+        assertTableSpecs(specs);
         await transaction(db, async () => {
-          for (const spec of valid) {
+          for (const spec of specs) {
             try {
               await migrateTable(db, spec);
             } catch (error) {
@@ -198,7 +200,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             }
           }
         });
-        for (const spec of valid) {
+        // Compiled from a canonical copy: later changes to the caller's spec objects change nothing.
+        for (const spec of specs.map(canonicalSpec)) {
           tables.set(spec.name, compileTable(spec));
           await finalize(spec.name);
         }

@@ -3,7 +3,7 @@
  * (unknown columns, NULLs, value types) before anything is executed, then cuts the rows into chunks
  * whose sizes come from a small fixed set so that their prepared statements can be cached.
  */
-import { StoreError, dedupeByKey, type Row, type TableSpec, type WriteMode } from '@sluice/core';
+import { StoreError, type Row, type TableSpec, type WriteMode } from '@sluice/core';
 import { insertSql } from './statements.js';
 import { CONVERTERS, ValueProblem, describeValue, type Converter } from './values.js';
 
@@ -63,52 +63,6 @@ export function chunkSizes(total: number, max: number): number[] {
   return sizes;
 }
 
-/**
- * Whether two rows share a key, told quickly without building key strings: `false`/`true` when
- * every key value is a string or a finite number (where equal by `Map` means equal by `rowKey`),
- * `undefined` when some value is of another kind and only `dedupeByKey` can tell.
- */
-export function hasDuplicateKeys(rows: readonly Row[], key: readonly string[]): boolean | undefined {
-  const root = new Map<unknown, unknown>();
-  const last = key.length - 1;
-  for (const row of rows) {
-    let level = root;
-    for (let i = 0; i <= last; i++) {
-      const value = row[key[i]!];
-      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) return undefined;
-      const next = level.get(value);
-      if (i === last) {
-        if (next !== undefined) return true;
-        level.set(value, true);
-      } else if (next === undefined) {
-        const created = new Map<unknown, unknown>();
-        level.set(value, created);
-        level = created;
-      } else {
-        level = next as Map<unknown, unknown>;
-      }
-    }
-  }
-  return false;
-}
-
-/**
- * `dedupeByKey`: the last row of each key wins. Batches without equal keys (the usual case) come
- * back as they are without paying for key strings; keys holding BigInt (which JSON cannot encode)
- * are compared as text.
- */
-export function dedupe(rows: readonly Row[], key: readonly string[]): readonly Row[] {
-  if (hasDuplicateKeys(rows, key) === false) return rows;
-  const bigintKey = rows.some((row) => key.some((k) => typeof row[k] === 'bigint'));
-  if (!bigintKey) return dedupeByKey(rows, key);
-  const asText = (row: Row): Row => {
-    const copy = { ...row };
-    for (const k of key) if (typeof copy[k] === 'bigint') copy[k] = String(copy[k]);
-    return copy;
-  };
-  return dedupeByKey(rows.map(asText), key);
-}
-
 function rowError(table: CompiledTable, row: Row, rowIndex: number, detail: string): StoreError {
   const key = table.spec.key.map((k) => `${k}=${describeValue(row[k] ?? null)}`).join(', ');
   return new StoreError(
@@ -154,7 +108,7 @@ function statementSql(table: CompiledTable, mode: WriteMode, rows: number): stri
 }
 
 /**
- * The statements that write `rows` (already de-duplicated for merge) in `mode`. Throws a
+ * The statements that write `rows` (already de-duplicated with `dedupeRows` for merge) in `mode`. Throws a
  * `StoreError` naming table, row and column for the first row that does not fit the spec.
  */
 export function planWrite(table: CompiledTable, rows: readonly Row[], mode: WriteMode): Chunk[] {

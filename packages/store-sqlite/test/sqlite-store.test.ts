@@ -137,6 +137,24 @@ describe('SQLite store', () => {
     }, file);
   });
 
+  it('lets a second store write without migrate, with the table as last migrated: added columns and write mode', async () => {
+    const file = nextFile();
+    const spec = metrics();
+    const grown: TableSpec = { ...spec, columns: [...spec.columns, { name: 'unit', type: 'text', nullable: true }], mode: 'append' };
+    await withStore(async (store) => {
+      await store.migrate([spec]);
+      await store.migrate([grown]);
+    }, file);
+    await withStore(async (store) => {
+      expect(await store.write({ table: spec.name, rows: [{ id: 'a', val: 1, unit: 'bar' }] })).toEqual({ written: 1, deadLetters: 0 });
+      // The recorded default mode is append: the same key again breaks the primary key.
+      const error = await failure(store.write({ table: spec.name, rows: [{ id: 'a', val: 2 }] }));
+      expect(error).toMatchObject({ code: 'SQLITE_CONSTRAINT', table: spec.name });
+      await store.write({ table: spec.name, rows: [{ id: 'a', val: 3 }], mode: 'merge' });
+      expect(await store.query(`SELECT * FROM "${spec.name}"`)).toEqual([{ id: 'a', val: 3, unit: null }]);
+    }, file);
+  });
+
   describe('migrations', () => {
     it('records each spec once and adds new nullable columns to existing rows', () =>
       withStore(async (store) => {
@@ -172,10 +190,42 @@ describe('SQLite store', () => {
         };
         const error = await failure(store.migrate([changed]));
         expect(error).toBeInstanceOf(StoreError);
-        for (const part of ['column "val" changed from real to integer', 'new column "extra" must be nullable', 'column "gone" was removed', 'key changed from (id) to (id, val)']) {
+        for (const part of [
+          'column "val" changes type from real to integer',
+          'new column "extra" is NOT NULL',
+          'NOT NULL column "gone" is missing from the spec',
+          'the key changes from (id) to (id, val)',
+        ]) {
           expect(error.message).toContain(part);
         }
         await store.write({ table: spec.name, rows: [{ id: 'a', val: 1.5, gone: 'still here' }] });
+      }));
+
+    it('keeps a nullable column left out of the spec, and adds it again without a second ADD COLUMN', () =>
+      withStore(async (store) => {
+        const spec: TableSpec = { ...metrics(), columns: [...metrics().columns, { name: 'unit', type: 'text', nullable: true }] };
+        await store.migrate([spec]);
+        await store.write({ table: spec.name, rows: [{ id: 'a', val: 1, unit: 'bar' }] });
+        await store.migrate([{ ...spec, columns: spec.columns.filter((c) => c.name !== 'unit') }]);
+        await store.write({ table: spec.name, rows: [{ id: 'b', val: 2 }] });
+        await store.migrate([spec]);
+        expect(await store.query(`SELECT * FROM "${spec.name}" ORDER BY id`)).toEqual([
+          { id: 'a', val: 1, unit: 'bar' },
+          { id: 'b', val: 2, unit: null },
+        ]);
+        expect(await store.query('SELECT COUNT(*) AS n FROM sluice_migrations WHERE name = ?', [spec.name])).toEqual([{ n: 1 }]);
+      }));
+
+    it('refuses to make a NOT NULL column nullable, which SQLite cannot do in place', () =>
+      withStore(async (store) => {
+        const spec = metrics();
+        await store.migrate([spec]);
+        const relaxed: TableSpec = { ...spec, columns: spec.columns.map((c) => (c.name === 'val' ? { ...c, nullable: true } : c)) };
+        const error = await failure(store.migrate([relaxed]));
+        expect(error).toBeInstanceOf(StoreError);
+        expect(error.message).toContain('column "val" becomes nullable, but SQLite cannot drop NOT NULL from an existing column');
+        const error2 = await failure(store.write({ table: spec.name, rows: [{ id: 'a', val: null }] }));
+        expect(error2.message).toContain('column "val" is not nullable');
       }));
 
     it('refuses a table of the same name that Sluice did not create', () =>
