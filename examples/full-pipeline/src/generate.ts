@@ -2,22 +2,26 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, writeMachineDataFiles, type MachineDataOptions, type MachineDataTimeFormat } from '@sluice/core';
+import { ConfigError, writeMachineDataFiles, type MachineDataOptions, type MachineDataTimeFormat, type MachineDataTruth } from '@sluice/core';
 
-/** The generated files and where the planted truth was written. */
+/** The generated files, where the planted truth was written, and what they hold. */
 export interface GeneratedFiles {
   metrics: string;
   workorders: string;
   truth: string;
+  /** Records written per file. */
+  records: { metrics: number; workorders: number };
+  /** The planted drivers per product (also in `truth.json`). */
+  planted: MachineDataTruth;
 }
 
 /** Writes `metrics.json`, `workorder.json` and `truth.json` (the planted drivers) into `dir`. */
 export async function generateFiles(dir: string, options: MachineDataOptions = {}, timeFormat: MachineDataTimeFormat = 'iso'): Promise<GeneratedFiles> {
   await mkdir(dir, { recursive: true });
-  const files = { metrics: join(dir, 'metrics.json'), workorders: join(dir, 'workorder.json'), truth: join(dir, 'truth.json') };
-  const written = await writeMachineDataFiles(options, files, { timeFormat });
-  await writeFile(files.truth, `${JSON.stringify(written.truth, null, 2)}\n`);
-  return files;
+  const paths = { metrics: join(dir, 'metrics.json'), workorders: join(dir, 'workorder.json'), truth: join(dir, 'truth.json') };
+  const written = await writeMachineDataFiles(options, paths, { timeFormat });
+  await writeFile(paths.truth, `${JSON.stringify(written.truth, null, 2)}\n`);
+  return { ...paths, records: { metrics: written.metrics, workorders: written.workorders }, planted: written.truth };
 }
 
 /** Options of `sluice-gen machine-data`, parsed from the command line. */

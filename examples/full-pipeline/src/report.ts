@@ -70,3 +70,13 @@ export async function writeReport(
   ]);
   return { files, result };
 }
+
+/** One line per product with its top three parameters, or why it has none (pure). */
+export function topThreeLines(result: CorrelationResult): string[] {
+  return result.products.map((product) => {
+    const top = product.ranking.slice(0, 3).map((e) => `${JSON.stringify(e.parameter)} (r ${e.r.toFixed(3)})`);
+    const label = `product ${JSON.stringify(product.product)}`;
+    if (top.length > 0) return `${label}: ${top.join(', ')}`;
+    return `${label}: not ranked: ${product.reason ?? 'no parameter had enough aligned intervals'}`;
+  });
+}

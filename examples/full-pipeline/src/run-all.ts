@@ -5,14 +5,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { Subject, merge } from 'rxjs';
-import { quoteIdentifier, sleep, type Broker, type PipelineSummary, type StatusEvent, type Store } from '@sluice/core';
+import { quoteIdentifier, sleep, type Broker, type CorrelationResult, type DeadLetter, type PipelineRun, type PipelineSummary, type StatusEvent, type Store } from '@sluice/core';
 import { consume } from './consume.js';
+import { readDeadLettersSince } from './dead-letter-summary.js';
 import { produce } from './produce.js';
 import { showProgress } from './progress.js';
 import { writeReport, type ReportFiles } from './report.js';
 import { buildServer } from './server/app.js';
-import { machineTables, topicOf, type Kind, type Names } from './tables.js';
+import { groupOf, kindNames, machineTables, topicOf, type Kind, type Names } from './tables.js';
 
+/** Options of {@link runAll}. */
 export interface RunAllOptions {
   broker: Broker;
   store: Store;
@@ -25,52 +27,69 @@ export interface RunAllOptions {
   port?: number;
   /** Show progress on stderr (default true). */
   progress?: boolean;
+  /** Stop gracefully on SIGINT/SIGTERM (the CLI turns it on). */
+  handleSignals?: boolean;
 }
 
+/** What a whole run did. */
 export interface RunAllResult {
   produced: PipelineSummary;
   consumed: PipelineSummary;
   files: ReportFiles;
-  products: number;
+  result: CorrelationResult;
+  /** Dead letters this run wrote (producer and consumer), with their reasons. */
+  deadLetters: DeadLetter[];
 }
 
-const group = 'sluice-machine-data';
-
-/** Waits until the group has acked everything published to the topics. */
-async function caughtUp(broker: Broker, topics: readonly string[], failed: () => unknown): Promise<void> {
+/**
+ * Waits until the group has acked everything published to the topics. Returns early when the
+ * consumer ends by itself (stopped by a signal) and throws when it fails.
+ */
+async function caughtUp(broker: Broker, names: Names, consumer: PipelineRun): Promise<void> {
+  let ended = false;
+  consumer.done.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   for (;;) {
-    const lags = await Promise.all(topics.map((topic) => broker.lag(topic, group)));
+    const lags = await Promise.all(kindNames.map((kind) => broker.lag(topicOf(kind, names), groupOf(kind, names.group))));
     if (lags.every((l) => l.lag === 0)) return;
-    const error = failed();
-    if (error) throw error;
+    if (ended) {
+      await consumer.done; // throws the consumer's error, if it failed
+      return;
+    }
     await sleep(100);
   }
 }
 
+/** Runs API, producer, consumer and report in this process; the tables are emptied first. */
 export async function runAll(options: RunAllOptions): Promise<RunAllResult> {
   const { broker, store, names } = options;
+  const startedAt = Date.now();
   await store.migrate(machineTables(names));
   for (const table of [names.metricsTable, names.workordersTable]) await store.query(`DELETE FROM ${quoteIdentifier(table)}`);
   const status$ = new Subject<StatusEvent>();
   const server = buildServer({ stream: { files: options.files, ...(options.speed ? { speed: options.speed } : {}) }, status$ });
   await server.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const api = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  const signals = options.handleSignals ? { handleSignals: true } : {};
+  const producer = produce({ broker, names, input: { api }, store, ...signals });
+  const consumer = consume({ broker, store, names, ...signals });
+  const all$ = merge(producer.status$, consumer.status$);
+  const forward = all$.subscribe(status$);
+  const progress = options.progress === false ? undefined : showProgress('pipeline', all$);
   try {
-    const producer = produce({ broker, names, input: { api }, store, handleSignals: true });
-    const consumer = consume({ broker, store, names, group, handleSignals: true });
-    let consumerError: unknown;
-    consumer.done.catch((error: unknown) => (consumerError = error));
-    const all$ = merge(producer.status$, consumer.status$);
-    const forward = all$.subscribe(status$);
-    const progress = options.progress === false ? undefined : showProgress('pipeline', all$);
     const produced = await producer.done;
-    await caughtUp(broker, (['metrics', 'workorders'] as const).map((k) => topicOf(k, names)), () => consumerError);
+    await caughtUp(broker, names, consumer);
     const consumed = await consumer.stop();
     progress?.unsubscribe();
-    forward.unsubscribe();
     const { files, result } = await writeReport(store, names, options.out);
-    return { produced, consumed, files, products: result.products.length };
+    const deadLetters = await readDeadLettersSince(store, names, startedAt);
+    return { produced, consumed, files, result, deadLetters };
   } finally {
+    await consumer.stop().catch(() => undefined);
+    progress?.unsubscribe();
+    forward.unsubscribe();
     status$.complete();
     await server.close();
   }

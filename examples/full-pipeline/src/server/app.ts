@@ -18,11 +18,13 @@ export interface ServerOptions {
   bodyLimit?: number;
 }
 
+/** Builds (does not start) the server; `listen` or `inject` it. `GET /health` answers `{ ok: true }`. */
 export function buildServer(options: ServerOptions): FastifyInstance {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, logger: false });
+  const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
+  const app = Fastify({ bodyLimit, logger: false });
   app.get('/health', async () => ({ ok: true }));
   if (options.stream) registerStreamRoutes(app, options.stream);
-  if (options.ingest) registerIngestRoutes(app, options.ingest);
+  if (options.ingest) registerIngestRoutes(app, { bodyLimit, ...options.ingest });
   if (options.status$) registerStatusRoute(app, options.status$);
   return app;
 }

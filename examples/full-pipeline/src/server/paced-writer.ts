@@ -20,6 +20,10 @@ export interface PacedWriterOptions {
   highWater?: number;
 }
 
+/**
+ * Queues lines and writes them in order, waiting for the socket's `drain` and, with a speed, for
+ * each line's due time. As `FlowControl` it holds the source back while `highWater` lines wait.
+ */
 export class PacedWriter implements FlowControl {
   private queue: Queued[] = [];
   private head = 0;

@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs';
 import type { StatusEvent } from '@sluice/core';
 import { sseHeaders, sseMessage } from './sse.js';
 
+/** Registers `GET /status`; each client gets the events from when it connects until `status$` completes. */
 export function registerStatusRoute(app: FastifyInstance, status$: Observable<StatusEvent>): void {
   app.get('/status', (request, reply) => {
     reply.hijack();

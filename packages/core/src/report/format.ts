@@ -25,8 +25,8 @@ export function formatCi(ci: readonly [number, number]): string {
 export function formatNumber(value: number, digits = 4): string {
   if (value === 0) return '0';
   const magnitude = Math.abs(value);
-  if (magnitude >= 1e6 || magnitude < 1e-4) return value.toExponential(digits - 1);
-  return Number(value.toPrecision(digits)).toString();
+  const text = magnitude >= 1e6 || magnitude < 1e-4 ? value.toExponential(digits - 1) : Number(value.toPrecision(digits)).toString();
+  return text.startsWith('-') ? `−${text.slice(1)}` : text;
 }
 
 /** One paragraph saying how the numbers were made. */

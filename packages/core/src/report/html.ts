@@ -17,7 +17,7 @@ h1{font-size:24px;margin:0 0 8px}h2{font-size:19px;margin:32px 0 8px;border-bott
 table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:4px 10px;border-bottom:1px solid #e6e9ef;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .method{color:#4a5567;max-width:80ch}.note{color:#8a4b00}
-figure{margin:8px 0}figcaption{color:#4a5567;font-size:12px}
+figure{margin:8px 0}figcaption{color:#4a5567;font-size:12px}.scatters figure{max-width:340px}
 .scatters{display:flex;flex-wrap:wrap;gap:16px}
 svg{font:11px system-ui,sans-serif;overflow:visible}
 svg .axis,svg .tick{stroke:#5b6575}svg .zero{stroke:#9aa3b2;stroke-dasharray:3 3}

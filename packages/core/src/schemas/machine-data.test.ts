@@ -9,6 +9,7 @@ describe('machine-data schemas', () => {
     expect(a).toEqual({ id: 7, val: 1.5, time: 1609459200000 });
     expect(b.id).toBe('p-7');
     expect(metricKey(a)).toBe('metric:7:1609459200000');
+    expect(metricKey({ ...a, id: '7' })).toBe('metric:"7":1609459200000');
     expect(workorderSchema.parse({ time: '2021-01-01T00:00:00Z', product: 'A', production: 10 }).product).toBe('A');
   });
 

@@ -53,7 +53,10 @@ export type Metric = z.output<typeof metricSchema>;
 /** A validated work-order reading (time in epoch ms). */
 export type Workorder = z.output<typeof workorderSchema>;
 
-/** Natural key of a metric sample: one value per parameter and time. */
-export const metricKey = (m: Metric): string => `metric:${String(m.id)}:${m.time}`;
-/** Natural key of a work-order reading: one reading per product and time. */
-export const workorderKey = (w: Workorder): string => `workorder:${String(w.product)}:${w.time}`;
+/**
+ * Natural key of a metric sample: one value per parameter and time. Ids are JSON-encoded so the
+ * number 7 and the string "7" stay different parameters.
+ */
+export const metricKey = (m: Metric): string => `metric:${JSON.stringify(m.id)}:${m.time}`;
+/** Natural key of a work-order reading: one reading per product and time (ids JSON-encoded). */
+export const workorderKey = (w: Workorder): string => `workorder:${JSON.stringify(w.product)}:${w.time}`;
