@@ -6,7 +6,7 @@ export { FlowGate } from './flow-gate.js';
 export { StatusReporter, type StatusPayload } from './status.js';
 export { startRun, type RunOptions } from './run.js';
 export { writeIsolating, type IsolatedWrite, type WriteRetry } from './write-isolating.js';
-export { readBatches, validateSourceRecord, type Accepted, type SourceBatch } from './read-batches.js';
+export { processBatches, validateSourceRecord, type Accepted, type SourceBatch } from './read-batches.js';
 export { consumeUntilStopped } from './consume-until-stopped.js';
 export type { PipelineOptions } from './options.js';
 export { combineRuns, sumSummaries } from './combine.js';

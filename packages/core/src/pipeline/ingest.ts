@@ -1,5 +1,5 @@
 /** ingest: Source → Broker, with validation, dead letters and an optional resumable cursor. */
-import { concatMap, defer, from, switchMap } from 'rxjs';
+import { defer, switchMap } from 'rxjs';
 import type { ZodType } from 'zod';
 import { describeError } from '../errors.js';
 import { retry } from '../retry.js';
@@ -7,7 +7,7 @@ import type { Broker, DeadLetterSink, Envelope, Headers, PipelineRun, Position, 
 import { deadLetter, topicDeadLetters } from './dead-letters.js';
 import { FlowGate } from './flow-gate.js';
 import { batching, retrying, type PipelineOptions } from './options.js';
-import { readBatches, type SourceBatch } from './read-batches.js';
+import { processBatches, type SourceBatch } from './read-batches.js';
 import { startRun } from './run.js';
 import { StatusReporter } from './status.js';
 
@@ -88,8 +88,7 @@ export function ingest<T>(options: IngestOptions<T>): PipelineRun {
     reporter,
     (stop$) =>
       defer(async () => options.from ?? (await options.checkpoints?.readCheckpoint(stream))).pipe(
-        switchMap((start) => readBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ })),
-        concatMap((batch) => from(publishBatch(batch))),
+        switchMap((start) => processBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ }, publishBatch)),
       ),
     options,
   );

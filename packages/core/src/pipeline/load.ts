@@ -1,12 +1,12 @@
 /** load: Source → Store directly, with the checkpoint in the same transaction as the rows. */
-import { concatMap, defer, from, switchMap } from 'rxjs';
+import { defer, switchMap } from 'rxjs';
 import type { ZodType } from 'zod';
 import { describeError } from '../errors.js';
 import type { PipelineRun, Position, Row, Source, Store, WriteMode } from '../types.js';
 import { deadLetter } from './dead-letters.js';
 import { FlowGate } from './flow-gate.js';
 import { batching, retrying, type PipelineOptions } from './options.js';
-import { readBatches, type SourceBatch } from './read-batches.js';
+import { processBatches, type SourceBatch } from './read-batches.js';
 import { startRun } from './run.js';
 import { StatusReporter } from './status.js';
 import { writeIsolating } from './write-isolating.js';
@@ -75,8 +75,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
     reporter,
     (stop$) =>
       defer(async () => options.from ?? (options.incremental === false ? undefined : await store.readCheckpoint(stream))).pipe(
-        switchMap((start) => readBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ })),
-        concatMap((batch) => from(writeBatch(batch))),
+        switchMap((start) => processBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ }, writeBatch)),
       ),
     options,
   );

@@ -1,5 +1,5 @@
 /** Source → validated batches, with backpressure through a flow gate. */
-import { bufferTime, filter, map, takeUntil, type Observable } from 'rxjs';
+import { EMPTY, bufferTime, catchError, concat, concatMap, defer, filter, from, map, takeUntil, throwError, type Observable } from 'rxjs';
 import type { ZodType } from 'zod';
 import { formatIssues } from '../schemas/validate.js';
 import type { DeadLetter, Position, Source, SourceRecord } from '../types.js';
@@ -45,28 +45,46 @@ export function validateSourceRecord<T>(origin: string, record: SourceRecord<unk
 }
 
 /**
- * Reads the source from `from`, validates, and groups records into batches that close on
- * `batchSize` or `batchMs`. Stops reading when `stop$` emits and flushes the partial batch.
- * Every record is `take`n from the gate here; the caller `release`s `batch.size` when done.
+ * Reads the source from `from`, validates, groups records into batches that close on `batchSize`
+ * or `batchMs`, and runs `process` on each batch, one at a time, in order. Stops reading when
+ * `stop$` emits and processes the partial batch. When the source fails, the records read before
+ * the failure are still batched and processed, and only then does the observable error.
+ * Every record is `take`n from the gate here; `process` must `release` `batch.size` when done.
  */
-export function readBatches<T>(source: Source<unknown>, options: ReadBatchesOptions<T>): Observable<SourceBatch<T>> {
+export function processBatches<T>(
+  source: Source<unknown>,
+  options: ReadBatchesOptions<T>,
+  process: (batch: SourceBatch<T>) => Promise<void>,
+): Observable<void> {
   const { gate } = options;
-  return source.read(options.from, { flow: gate }).pipe(
+  let failure: { error: unknown } | undefined;
+  const batches$ = source.read(options.from, { flow: gate }).pipe(
     takeUntil(options.stop$),
+    catchError((error: unknown) => {
+      failure = { error };
+      return EMPTY; // completes the stream, so bufferTime flushes the open batch
+    }),
     map((record) => {
       gate.take(1);
       return validateSourceRecord(source.name, record, options.schema);
     }),
     bufferTime(options.batchMs, null, options.batchSize),
     filter((items) => items.length > 0),
-    map((items) => {
-      const batch: SourceBatch<T> = { accepted: [], letters: [], size: items.length, last: undefined };
-      for (const item of items) {
-        if (item.ok) batch.accepted.push(item.accepted);
-        else batch.letters.push(item.letter);
-        batch.last = item.ok ? item.accepted.position : (item.letter.position ?? batch.last);
-      }
-      return batch;
-    }),
+    map(toBatch),
   );
+  return concat(
+    batches$.pipe(concatMap((batch) => from(process(batch)))),
+    defer(() => (failure ? throwError(() => failure!.error) : EMPTY)),
+  );
+}
+
+/** Splits validated items into a batch. */
+function toBatch<T>(items: readonly Item<T>[]): SourceBatch<T> {
+  const batch: SourceBatch<T> = { accepted: [], letters: [], size: items.length, last: undefined };
+  for (const item of items) {
+    if (item.ok) batch.accepted.push(item.accepted);
+    else batch.letters.push(item.letter);
+    batch.last = item.ok ? item.accepted.position : (item.letter.position ?? batch.last);
+  }
+  return batch;
 }

@@ -31,6 +31,13 @@ describe('machine-data schemas', () => {
       expect(issues).toMatch(/time: not a valid time/);
     }
     expect(metricSchema.safeParse({ id: 1, val: Number.NaN, time: 0 }).success).toBe(false);
+    const big = metricSchema.safeParse({ id: 2 ** 53 + 2, val: 1, time: 0 });
+    expect(big.success).toBe(false);
+    if (!big.success) expect(formatIssues(big.error).join()).toMatch(/beyond 2\^53/);
+    expect(metricSchema.safeParse({ id: 1, val: 1, time: 1e29 }).success).toBe(false);
+    const long = metricSchema.safeParse({ id: 1, val: 1, time: 'x'.repeat(100_000) });
+    expect(long.success).toBe(false);
+    if (!long.success) expect(formatIssues(long.error).join().length).toBeLessThan(200);
     expect(workorderSchema.safeParse({ time: 0, product: '', production: 1 }).success).toBe(false);
   });
 });

@@ -4,8 +4,29 @@
  */
 import { z } from 'zod';
 
-/** A parameter or product id, number or string, kept as given. */
-export const idSchema = z.union([z.number().finite(), z.string().min(1)]);
+/**
+ * A parameter or product id, number or string, kept as given. An integer beyond 2^53 has already
+ * lost digits in JSON.parse (two ids could merge into one), so it is refused: send it as a string.
+ */
+export const idSchema = z.union(
+  [
+    z
+      .number()
+      .finite()
+      .refine((n) => !Number.isInteger(n) || Number.isSafeInteger(n), 'integer id beyond 2^53 loses digits; send it as a string'),
+    z.string().min(1),
+  ],
+  { error: 'expected a number or a non-empty string' },
+);
+
+/** Largest distance from the epoch a JavaScript Date can hold, in ms (±273,790 years). */
+export const MAX_EPOCH_MS = 8.64e15;
+
+/** A value cut to a readable length for messages. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
 
 /**
  * Numbers below this are epoch seconds, at or above it epoch milliseconds: 1e11 ms is March 1973,
@@ -27,8 +48,8 @@ export const timeSchema = z
   .transform((value, ctx) => {
     const numeric = typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : undefined;
     const ms = numeric !== undefined ? epochMillis(numeric) : Date.parse(value as string);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: `not a valid time: ${JSON.stringify(value)}` });
+    if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) {
+      ctx.addIssue({ code: 'custom', message: `not a valid time: ${shown(value)} (use ISO-8601, or epoch seconds or milliseconds)` });
       return z.NEVER;
     }
     return ms;
