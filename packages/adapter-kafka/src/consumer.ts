@@ -34,8 +34,12 @@ export interface SessionHost {
   isClosed(): boolean;
 }
 
-/** Consecutive kafkajs crashes (lost cluster) a consumer restarts from before its observable errors. */
-const MAX_RESTARTS = 3;
+/**
+ * How long a consumer keeps restarting after kafkajs crashes (lost cluster) before its observable
+ * errors. kafkajs restarts every few hundred ms, so a count of restarts would give up within
+ * seconds of a broker outage; a time budget rides out restarts and network cuts.
+ */
+const RESTART_BUDGET_MS = 60_000;
 
 /** A fetched record waiting to be handed out. */
 interface Buffered {
@@ -71,7 +75,8 @@ export class ConsumerSession<T> {
   private pumping = false;
   private pumpAgain = false;
   private nextId = 1;
-  private restarts = 0;
+  /** When the current run of crashes began (reset when the group is joined again). */
+  private firstCrashAt: number | undefined;
   private readonly wake = new Signal();
   /** Resolves once the kafkajs consumer has disconnected (after `stop()`). */
   done: Promise<void> = Promise.resolve();
@@ -115,11 +120,11 @@ export class ConsumerSession<T> {
       heartbeatInterval: host.options.heartbeatIntervalMs,
       maxWaitTimeInMs: host.options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      retry: { retries: host.options.retries, restartOnFailure: async () => ++this.restarts <= MAX_RESTARTS },
+      retry: { retries: host.options.retries, restartOnFailure: async () => Date.now() - (this.firstCrashAt ??= Date.now()) < RESTART_BUDGET_MS },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.restarts = 0;
+      this.firstCrashAt = undefined;
       this.newGeneration();
     });
     consumer.on(consumer.events.FETCH_START, () => {

@@ -50,13 +50,17 @@ export function toBrokerError(error: unknown, operation: string, topic: string, 
   );
 }
 
+/** kafkajs errors that only wrap the error that caused them; the cause decides. */
+const WRAPPERS = new Set(['KafkaJSNumberOfRetriesExceeded', 'KafkaJSNonRetriableError']);
+
 /** Whether kafkajs says trying again may succeed (connection errors always may). */
 export function isRetriableKafkaError(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current && depth < 10; depth++) {
     const { name, retriable, cause } = current as { name?: string; retriable?: unknown; cause?: unknown };
     if (name && CONNECTION_ERRORS.has(name)) return true;
-    // "Retries exceeded" is final for kafkajs's own loop, but what it retried may still come back.
-    if (name !== 'KafkaJSNumberOfRetriesExceeded' && typeof retriable === 'boolean') return retriable;
+    // "Retries exceeded" and the non-retriable wrapper kafkajs puts around its exhausted inner
+    // retries are final for kafkajs's own loop, but what it retried (a lost connection) may come back.
+    if (!WRAPPERS.has(name ?? '') && typeof retriable === 'boolean') return retriable;
     current = cause;
   }
   return false;
