@@ -5,9 +5,10 @@
  */
 import { SourceError } from '../errors.js';
 import { chunkedObservable, type ChunkProducer } from '../sources/chunked-observable.js';
-import { NdjsonParser } from '../sources/ndjson-source.js';
+import { DEFAULT_MAX_RECORD_BYTES, wholeNumber } from '../sources/file-source.js';
 import { rejectOf } from '../sources/reject.js';
 import type { Position, ReadOptions, Source, SourceRecord } from '../types.js';
+import { BodyLines } from './body-lines.js';
 
 /** Options of {@link httpSource}. */
 export interface HttpSourceOptions {
@@ -17,6 +18,12 @@ export interface HttpSourceOptions {
   name?: string;
   /** Extra request headers (e.g. authorization). */
   headers?: Record<string, string>;
+  /**
+   * Longest line, in bytes, the source holds in memory (default 64 MiB, as the file sources). A
+   * longer one — usually a stream that never sends its newline — fails the read instead of
+   * exhausting memory.
+   */
+  maxRecordBytes?: number;
 }
 
 /** A record, a reject sent by the server, or the server's error. */
@@ -28,8 +35,8 @@ function unwrap<T>(record: SourceRecord<T>, url: string, name: string): SourceRe
   return rejectOf(String(value.$reject.reason ?? 'rejected by the server'), String(value.$reject.raw ?? ''), record.position);
 }
 
-/** Opens the stream after `since` and parses its body as it arrives. */
-async function openStream<T>(options: HttpSourceOptions, name: string, since: number): Promise<ChunkProducer<T>> {
+/** Opens the stream after `since` and parses its body as it arrives; lines hold at most `maxRecordBytes`. */
+async function openStream<T>(options: HttpSourceOptions, name: string, since: number, maxRecordBytes: number): Promise<ChunkProducer<T>> {
   const url = new URL(options.url);
   if (since >= 0) url.searchParams.set('since', String(since));
   const controller = new AbortController();
@@ -44,12 +51,21 @@ async function openStream<T>(options: HttpSourceOptions, name: string, since: nu
     throw new SourceError(`${url.href} answered ${response.status} ${response.statusText}: ${body}`, name, { retriable: response.status >= 500 });
   }
   const reader = response.body.getReader();
-  const parser = new NdjsonParser<T>(1, since + 1);
-  let carry = Buffer.alloc(0);
-  let offset = 0;
+  const lines = new BodyLines<T>(since + 1, maxRecordBytes);
+  let ended = false;
   return {
     close: async () => controller.abort(),
     next: async () => {
+      if (ended) return undefined;
+      // Checked before reading on, so that the records before the long line were emitted first.
+      const oversizedAt = lines.oversizedAt;
+      if (oversizedAt !== undefined) {
+        throw new SourceError(
+          `the line starting at byte ${oversizedAt} of the stream from ${url.href} is longer than maxRecordBytes (${maxRecordBytes}) and has no end yet. ` +
+            'The stream is probably malformed there (a line never ended); fix the server, or raise maxRecordBytes if records really are that large.',
+          name,
+        );
+      }
       const out: SourceRecord<T>[] = [];
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
@@ -58,30 +74,28 @@ async function openStream<T>(options: HttpSourceOptions, name: string, since: nu
         throw new SourceError(`the stream from ${url.href} broke off: ${(error as Error).message}; resume from the last position`, name, { retriable: true, cause: error });
       }
       if (chunk.done) {
-        if (carry.length === 0 && offset < 0) return undefined;
-        parser.finish(carry, offset, out);
-        carry = Buffer.alloc(0);
-        offset = -1;
-        return out.map((r) => unwrap(r, url.href, name));
+        ended = true;
+        lines.end(out);
+      } else {
+        const { buffer, byteOffset, byteLength } = chunk.value;
+        lines.push(Buffer.from(buffer, byteOffset, byteLength), out);
       }
-      const window = carry.length === 0 ? Buffer.from(chunk.value) : Buffer.concat([carry, chunk.value]);
-      const consumed = parser.parse(window, offset, out);
-      carry = window.subarray(consumed);
-      offset += consumed;
       return out.map((r) => unwrap(r, url.href, name));
     },
   };
 }
 
 /**
- * Reads an NDJSON HTTP stream. Positions are `{ index, cursor }`, the cursor being the record's
+ * Reads an NDJSON HTTP stream; a leading byte order mark is skipped, and a line that is not valid
+ * UTF-8 or not valid JSON becomes a reject. Positions are `{ index, cursor }`, the cursor being the record's
  * index as the server counts it; `read(position)` asks for `?since=<index>`.
  */
 export function httpSource<T = unknown>(options: HttpSourceOptions): Source<T> {
   const name = options.name ?? options.url;
+  const maxRecordBytes = wholeNumber(options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, 'maxRecordBytes', 1);
   return {
     name,
     read: (from?: Position, readOptions?: ReadOptions) =>
-      chunkedObservable<T>(name, () => openStream<T>(options, name, from?.index ?? -1), readOptions?.flow),
+      chunkedObservable<T>(name, () => openStream<T>(options, name, from?.index ?? -1, maxRecordBytes), readOptions?.flow),
   };
 }

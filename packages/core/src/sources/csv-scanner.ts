@@ -5,6 +5,7 @@
  */
 
 import { rawFromBytes } from './reject.js';
+import { utf8Problem } from './utf8.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -26,7 +27,7 @@ const enum State {
 
 /** One row the scanner found. */
 export interface CsvScannedRow {
-  /** The fields, unquoted and unescaped. */
+  /** The fields, unquoted and unescaped; none when the row has a `problem`. */
   fields: string[];
   /** Why the row is malformed (e.g. text after a closing quote), if it is. */
   problem?: string;
@@ -187,7 +188,9 @@ export class CsvScanner {
     const endLine = this.line;
     this.line++;
     this.rowStartLine = this.line;
-    const count = this.fieldStarts.length;
+    // Bytes that are not UTF-8 make the row a reject; its fields are not decoded into U+FFFD.
+    this.problem ??= utf8Problem(window, rowStart, rowEnd, windowOffset);
+    const count = this.problem === undefined ? this.fieldStarts.length : 0;
     const fields = new Array<string>(count);
     for (let k = 0; k < count; k++) {
       const text = window.toString('utf8', rowStart + this.fieldStarts[k]!, rowStart + this.fieldEnds[k]!);

@@ -76,6 +76,17 @@ describe('csvSource: format', () => {
     expect(items[1]).toMatchObject({ raw: 'abc,no\n', position: { line: 3, index: 1 } });
   });
 
+  it('rejects a row that is not valid UTF-8, naming the bad byte, instead of decoding it into U+FFFD', async () => {
+    const content = Buffer.concat([Buffer.from('a,b\nü,1\nx'), Buffer.from([0xff]), Buffer.from(',2\n3,4\n')]);
+    const items = await readCsv(content);
+    expect(items.map((item) => (item.kind === 'record' ? item.value : item.reason))).toEqual([
+      { a: 'ü', b: '1' },
+      expect.stringMatching(/^CSV row on line 3: not valid UTF-8 at byte 10;/),
+      { a: '3', b: '4' },
+    ]);
+    expect(items[1]).toMatchObject({ position: { offset: 14, line: 3, index: 1 } });
+  });
+
   it('rejects a row with the wrong number of fields', async () => {
     const items = await readCsv('a,b\n1,2,3\n"x\ny"\n4,5\n');
     expect(items.map((item) => (item.kind === 'record' ? item.value : item.reason))).toEqual([

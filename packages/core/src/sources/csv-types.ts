@@ -1,5 +1,6 @@
 /** Typing CSV cells: every cell is text; a column can be declared a number, integer or boolean. */
 import { ConfigError } from '../errors.js';
+import { cutRaw } from './reject.js';
 
 /** How a CSV column's text becomes a value. */
 export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
@@ -11,7 +12,13 @@ export type CsvValue = string | number | boolean | null;
 export type CsvCellResult = { ok: true; value: CsvValue } | { ok: false; reason: string };
 
 const COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'integer', 'boolean'];
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A plain decimal. Linear on any text: no two parts can match the same digits (`\d+\.?\d*` could,
+ * which made a long run of digits ending in a letter take quadratic time).
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Most characters of a cell a reason quotes: the reject's raw text keeps the row. */
+const MAX_QUOTED_CHARS = 60;
 const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
   ['true', true],
   ['false', false],
@@ -41,10 +48,15 @@ export function typeCell(text: string, type: CsvColumnType): CsvCellResult {
   if (trimmed === '') return { ok: true, value: null };
   if (type === 'boolean') {
     const value = BOOLEANS.get(trimmed.toLowerCase());
-    return value === undefined ? { ok: false, reason: `"${text}" is not a boolean (true/false, 1/0, yes/no)` } : { ok: true, value };
+    return value === undefined ? { ok: false, reason: `${quote(text)} is not a boolean (true/false, 1/0, yes/no)` } : { ok: true, value };
   }
   const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (type === 'integer' && !Number.isSafeInteger(value)) return { ok: false, reason: `"${text}" is not an integer` };
-  if (!Number.isFinite(value)) return { ok: false, reason: `"${text}" is not a number` };
+  if (type === 'integer' && !Number.isSafeInteger(value)) return { ok: false, reason: `${quote(text)} is not an integer` };
+  if (!Number.isFinite(value)) return { ok: false, reason: `${quote(text)} is not a number` };
   return { ok: true, value };
+}
+
+/** A cell's text quoted for a reason, cut to {@link MAX_QUOTED_CHARS} characters. */
+function quote(text: string): string {
+  return JSON.stringify(cutRaw(text, MAX_QUOTED_CHARS));
 }

@@ -5,3 +5,6 @@ export { ndjsonSource, type NdjsonSourceOptions } from './ndjson-source.js';
 export { csvSource, type CsvRecord, type CsvSourceOptions } from './csv-source.js';
 export type { CsvColumnType, CsvValue } from './csv-types.js';
 export { generatorSource, type GeneratorSourceOptions } from './generator-source.js';
+/** Building blocks for parsing JSON-array and UTF-8 input that does not come from a file (e.g. a request body). */
+export { JsonArrayParser } from './json-array-parser.js';
+export { utf8Problem } from './utf8.js';

@@ -8,6 +8,7 @@ import type { Position, SourceRecord } from '../types.js';
 import type { ChunkParser } from './file-source.js';
 import { parseJsonUnit } from './json-unit.js';
 import { rawFromBytes, rejectOf } from './reject.js';
+import { isUtf8Range } from './utf8.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -253,24 +254,31 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
     return rejectOf(reason, rawFromBytes(window, at, window.length), this.position(windowOffset + at));
   }
 
-  /** Emits the elements found so far: one `JSON.parse` for all, one per element if that fails. */
+  /**
+   * Emits the elements found so far: one UTF-8 check and one `JSON.parse` for all, one of each per
+   * element if either fails.
+   */
   private flush(window: Buffer, windowOffset: number, out: SourceRecord<T>[]): void {
     const { starts, ends } = this;
     const count = starts.length;
     if (count === 0) return;
     let values: unknown[] | undefined;
-    try {
-      const parsed: unknown = JSON.parse(`[${window.toString('utf8', starts[0], ends[count - 1])}]`);
-      if (Array.isArray(parsed) && parsed.length === count) values = parsed;
-    } catch {
-      // Some element is malformed: find it below, element by element.
+    const first = starts[0]!;
+    const last = ends[count - 1]!;
+    if (isUtf8Range(window, first, last)) {
+      try {
+        const parsed: unknown = JSON.parse(`[${window.toString('utf8', first, last)}]`);
+        if (Array.isArray(parsed) && parsed.length === count) values = parsed;
+      } catch {
+        // Some element is malformed: find it below, element by element.
+      }
     }
     for (let k = 0; k < count; k++) {
       const position = { offset: windowOffset + ends[k]!, index: this.index++ };
       out.push(
         values
           ? { kind: 'record', value: values[k] as T, position }
-          : parseJsonUnit<T>(window.toString('utf8', starts[k], ends[k]), position, `element ${position.index} of the JSON array`),
+          : parseJsonUnit<T>(window, starts[k]!, ends[k]!, windowOffset, position, `element ${position.index} of the JSON array`),
       );
     }
     starts.length = 0;

@@ -53,6 +53,18 @@ describe('jsonArraySource: format', () => {
     expect(last).toMatchObject({ kind: 'record', value: { a: 3 }, position: { index: 3 } });
   });
 
+  it('rejects an element that is not valid UTF-8, naming the bad byte, and keeps the others', async () => {
+    const content = Buffer.concat([Buffer.from('[{"a":"ü"},{"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"},{"a":2}]')]);
+    for (const chunkSize of [16, 1024]) {
+      const items = await readJson(content, chunkSize);
+      expect(items.map((item) => (item.kind === 'record' ? item.value : item.reason)), `chunk size ${chunkSize}`).toEqual([
+        { a: 'ü' },
+        expect.stringMatching(/^element 1 of the JSON array is not valid UTF-8 at byte 18;/),
+        { a: 2 },
+      ]);
+    }
+  });
+
   it('cuts the raw text of a long malformed element to about 200 characters', async () => {
     const [item] = await readJson(`[{"a": "${'x'.repeat(5000)}" oops}]`);
     expect(item!.kind).toBe('reject');

@@ -34,6 +34,17 @@ describe('ndjsonSource: format', () => {
     expect(items[2]).toMatchObject({ value: [1, 2], position: { line: 3, index: 2 } });
   });
 
+  it('rejects a line that is not valid UTF-8, naming the bad byte, instead of decoding it into U+FFFD', async () => {
+    const content = Buffer.concat([Buffer.from('"ü"\n"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"\r\n"b"')]);
+    const items = await collectRecords((await ndjson(content)).read());
+    expect(items.map((item) => (item.kind === 'record' ? item.value : item.reason))).toEqual([
+      'ü',
+      expect.stringMatching(/^line 2 is not valid UTF-8 at byte 7;/),
+      'b',
+    ]);
+    expect(items[1]!.position).toEqual({ offset: 13, line: 2, index: 1 });
+  });
+
   it('splits lines the same whatever the chunk size, multi-byte characters cut across chunks', async () => {
     const values = Array.from({ length: 100 }, (_, k) => ({ k, s: `ü€😀 ${'é'.repeat(k % 9)}` }));
     for (const chunkSize of [16, 23, 4096]) {

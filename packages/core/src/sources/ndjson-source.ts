@@ -42,7 +42,7 @@ export class NdjsonParser<T> implements ChunkParser<T> {
     let start = 0;
     let newline = window.indexOf(LF, this.scanned);
     while (newline >= 0) {
-      this.take(window, start, newline, windowOffset + newline + 1, out);
+      this.take(window, start, newline, windowOffset, out);
       start = newline + 1;
       newline = window.indexOf(LF, start);
     }
@@ -52,16 +52,20 @@ export class NdjsonParser<T> implements ChunkParser<T> {
 
   /** Handles the end of the file; see {@link ChunkParser.finish}. */
   finish(rest: Buffer, restOffset: number, out: SourceRecord<T>[]): void {
-    if (rest.length > 0) this.take(rest, 0, rest.length, restOffset + rest.length, out);
+    if (rest.length > 0) this.take(rest, 0, rest.length, restOffset, out);
   }
 
-  /** Handles the line `bytes[start, end)` (without its newline) that ends at file offset `next`. */
-  private take(bytes: Buffer, start: number, end: number, next: number, out: SourceRecord<T>[]): void {
+  /**
+   * Handles the line `bytes[start, end)` (without its newline; `bytes` starts at input offset
+   * `bytesOffset`). Its position's offset is just past its newline, or its end at the end of input.
+   */
+  private take(bytes: Buffer, start: number, end: number, bytesOffset: number, out: SourceRecord<T>[]): void {
     const line = this.line++;
     const stop = end > start && bytes[end - 1] === CR ? end - 1 : end;
     if (isBlank(bytes, start, stop)) return;
+    const next = bytesOffset + Math.min(end + 1, bytes.length);
     const position: Position = { offset: next, line, index: this.index++ };
-    out.push(parseJsonUnit<T>(bytes.toString('utf8', start, stop), position, `line ${line}`));
+    out.push(parseJsonUnit<T>(bytes, start, stop, bytesOffset, position, `line ${line}`));
   }
 }
 

@@ -4,9 +4,9 @@ import type { Position, SourceReject } from '../types.js';
 /** Most characters of raw input a reject carries. */
 export const MAX_RAW_CHARS = 200;
 
-/** `text`, cut to {@link MAX_RAW_CHARS} characters with a trailing `…` when it was longer. */
-export function cutRaw(text: string): string {
-  return text.length > MAX_RAW_CHARS ? `${text.slice(0, MAX_RAW_CHARS)}…` : text;
+/** `text`, cut to `max` characters (default {@link MAX_RAW_CHARS}) with a trailing `…` when it was longer. */
+export function cutRaw(text: string, max = MAX_RAW_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /**
