@@ -2,7 +2,8 @@
  * `POST /ingest/metrics` and `POST /ingest/workorders`: a JSON array or NDJSON body (any content
  * type) is validated, the valid records are published to the broker, the invalid ones go to the
  * dead letters, and the answer is 202 with the counts and each invalid record's index and reason.
- * A body that is not records at all is answered 400, one over the size limit 413, a request
+ * The body is read as bytes: a leading byte order mark is skipped, and a record that is not UTF-8 is
+ * refused by its index. A body that is not records at all (or an array cut short) is answered 400, one over the size limit 413, a request
  * without the configured bearer token 401, a broker that stays unreachable 503.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -76,7 +77,7 @@ function answerError(error: FastifyError, reply: FastifyReply, bodyLimit: number
 export function registerIngestRoutes(app: FastifyInstance, options: IngestRoutesOptions): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}) }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}) }, (_request, body, done) => done(null, body));
     if (options.token) {
       const token = options.token;
       scope.addHook('onRequest', async (request, reply) => {
@@ -87,7 +88,7 @@ export function registerIngestRoutes(app: FastifyInstance, options: IngestRoutes
     for (const kind of kindNames) {
       const topic = topicOf(kind, options.names);
       scope.post(`/ingest/${kind}`, async (request, reply) => {
-        const body = parseIngestBody(typeof request.body === 'string' ? request.body : '');
+        const body = parseIngestBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
         if (typeof body === 'string') return reply.code(400).send({ error: body });
         const { envelopes, errors, letters } = validate(kind, options.names, body);
         const policy = { policy: { maxAttempts: 4 } };
