@@ -1,10 +1,14 @@
 /**
  * One process of a crash test: `produce` publishes an NDJSON file to a broker topic; `consume`
- * persists the topic into a PostgreSQL table. Status events are printed as JSON lines on stdout.
+ * persists the topic into a PostgreSQL table. Status events are printed as JSON lines on stdout,
+ * and so is each delivery a consumer takes (`{"type":"delivery","count":…,"attempt":…}`), which
+ * makes redeliveries visible. Servers come from `SLUICE_REDIS_URL`, `SLUICE_KAFKA_BROKERS`,
+ * `SLUICE_PG_URL`.
  * Usage: worker.ts produce|consume --broker redis|kafka --topic T [--group G --table T] [--file F]
  */
 import { parseArgs } from 'node:util';
-import { ingest, ndjsonSource, persist, serviceUrls, type Broker, type PipelineRun, type StatusEvent } from '@sluice/core';
+import { tap } from 'rxjs';
+import { ingest, ndjsonSource, persist, serviceUrls, type Broker, type ConsumeOptions, type PipelineRun, type StatusEvent } from '@sluice/core';
 import { createKafkaBroker } from '@sluice/adapter-kafka';
 import { createRedisBroker } from '@sluice/adapter-redis';
 import { createPgStore } from '@sluice/store-pg';
@@ -29,19 +33,42 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/**
+ * Kafka drops a silent member after its session timeout and only then hands its partitions to the
+ * others; kafkajs's default of 30 s would make every SIGKILL stall the run that long.
+ */
+const KAFKA_SESSION_TIMEOUT_MS = 8000;
+
 function connectBroker(): Broker {
   return values.broker === 'kafka'
-    ? createKafkaBroker({ brokers: serviceUrls.kafka.split(','), clientId: `crash-${role}-${process.pid}` })
+    ? createKafkaBroker({
+        brokers: serviceUrls.kafka.split(','),
+        clientId: `crash-${role}-${process.pid}`,
+        sessionTimeoutMs: KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: 1000,
+      })
     : createRedisBroker({ url: serviceUrls.redis });
 }
 
+const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
 const report = (event: StatusEvent) => {
-  if (['started', 'retry', 'done', 'failed', 'persisted', 'published', 'rejected'].includes(event.type)) {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
-  }
+  if (['started', 'retry', 'done', 'failed', 'persisted', 'published', 'rejected'].includes(event.type)) print(event);
 };
 
-const broker = connectBroker();
+/** `broker`, with every delivery it hands out printed (its size and attempt) before the pipeline sees it. */
+function tracingDeliveries(broker: Broker): Broker {
+  return {
+    name: broker.name,
+    publish: (topic, envelopes) => broker.publish(topic, envelopes),
+    lag: (topic, group) => broker.lag(topic, group),
+    close: () => broker.close(),
+    consume: <T>(topic: string, options: ConsumeOptions) =>
+      broker.consume<T>(topic, options).pipe(tap((d) => print({ type: 'delivery', count: d.envelopes.length, attempt: d.attempt, at: Date.now() }))),
+  };
+}
+
+const broker = tracingDeliveries(connectBroker());
 let run: PipelineRun;
 let close = () => broker.close();
 if (role === 'produce') {

@@ -12,8 +12,10 @@ import { join } from 'node:path';
 export interface PrivatePostgres {
   url: string;
   port: number;
-  /** Fast shutdown then start again; clients see their connections dropped. */
-  restart(): void;
+  /** Fast shutdown (clients see their connections dropped); `start()` brings it back. */
+  shutdown(): void;
+  /** Starts the server after `shutdown()`. */
+  start(): void;
   /** Stops the server and removes its data directory. */
   stop(): void;
 }
@@ -55,13 +57,12 @@ export function startPrivatePostgres(port: number): PrivatePostgres {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    restart: () => {
-      stopServer('fast');
-      start();
-    },
+    shutdown: () => stopServer('fast'),
+    start,
     stop: () => {
       try {
-        stopServer('immediate');
+        // Not running (e.g. a test failed during an outage): nothing to stop.
+        if (existsSync(join(data, 'postmaster.pid'))) stopServer('immediate');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
