@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerError, ConfigError } from '../errors.js';
 import { DeliveryCollector, brokerContract } from '../testkit/broker-contract.js';
 import { randomName } from '../testkit/services.js';
-import type { ConsumeOptions, Envelope } from '../types.js';
+import type { ConsumeOptions, Delivery, Envelope } from '../types.js';
 import { createMemoryBroker, type MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 
 const WAIT_MS = 5_000;
@@ -180,5 +180,33 @@ describe('memory broker', () => {
     await consumer.until(() => consumer.deliveries.length === 3, 'the next new entries');
     expect(consumer.deliveries[2]).toMatchObject({ attempt: 1 });
     expect(consumer.keys.slice(4)).toEqual(['k-2', 'k-3']);
+  });
+});
+
+describe('memory broker: publisher backpressure', () => {
+  it('makes publish wait while a consumed topic retains maxRetained entries, and go on as acks trim it', async () => {
+    const broker = createMemoryBroker({ maxRetained: 100 });
+    const envelopes = (from: number) => Array.from({ length: 50 }, (_, i) => ({ key: `k${from + i}`, value: from + i, timestamp: 0, headers: {} }));
+    const deliveries: Delivery<number>[] = [];
+    const subscription = broker.consume<number>('t', { group: 'g', batchSize: 50, maxInFlight: 10 }).subscribe((d) => deliveries.push(d));
+    await broker.publish('t', envelopes(0));
+    await broker.publish('t', envelopes(50));
+    let third = false;
+    const publishing = broker.publish('t', envelopes(100)).then(() => (third = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third).toBe(false);
+    expect(broker.retained('t')).toBe(100);
+    await deliveries[0]!.ack();
+    await publishing;
+    expect(broker.retained('t')).toBe(100);
+    subscription.unsubscribe();
+    await broker.close();
+  });
+
+  it('never makes publish wait on a topic nobody consumes', async () => {
+    const broker = createMemoryBroker({ maxRetained: 10 });
+    for (let i = 0; i < 5; i++) await broker.publish('t', Array.from({ length: 10 }, (_, j) => ({ key: `k${i}-${j}`, value: j, timestamp: 0, headers: {} })));
+    expect(broker.retained('t')).toBe(50);
+    await broker.close();
   });
 });

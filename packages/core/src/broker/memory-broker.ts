@@ -4,7 +4,7 @@
  * nack, and acked entries are trimmed. At-least-once within one process; nothing survives a restart.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { BrokerError, describeError } from '../errors.js';
+import { BrokerError, ConfigError, describeError } from '../errors.js';
 import type { Broker, ConsumeOptions, Delivery, Envelope, LagInfo } from '../types.js';
 import type { Member } from './consumer-group.js';
 import { Topic } from './topic.js';
@@ -18,8 +18,16 @@ import {
   type ResolvedConsumeOptions,
 } from './validate.js';
 
-/** Options of `createMemoryBroker`: defaults for consumers that do not set their own. */
-export type MemoryBrokerOptions = Partial<ConsumeDefaults>;
+/** Options of `createMemoryBroker`: defaults for consumers that do not set their own, and the backlog bound. */
+export interface MemoryBrokerOptions extends Partial<ConsumeDefaults> {
+  /**
+   * Most envelopes a consumed topic retains (published but not yet acked by every group) before
+   * `publish` waits for consumers to ack: the publisher side of backpressure, which keeps memory
+   * bounded when a producer outruns its consumers (default 100 000; `Infinity` turns it off).
+   * A topic with no consumer group never makes `publish` wait.
+   */
+  maxRetained?: number;
+}
 
 /** The in-memory broker: a `Broker` that can also tell how much it retains. */
 export interface MemoryBroker extends Broker {
@@ -34,6 +42,10 @@ export interface MemoryBroker extends Broker {
  */
 export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const defaults = resolveConsumeDefaults(options, 'createMemoryBroker options');
+  const maxRetained = options.maxRetained ?? 100_000;
+  if (!(maxRetained >= 1)) {
+    throw new ConfigError(`createMemoryBroker options: maxRetained must be at least 1 (or Infinity), got ${String(options.maxRetained)}`, 'maxRetained');
+  }
   const topics = new Map<string, Topic>();
   let closed = false;
 
@@ -64,7 +76,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
       assertEnvelopes(name, envelopes);
       if (envelopes.length === 0) return;
       const topic = topicOf(name);
-      topic.log.append(cloneEnvelopes(name, envelopes));
+      const copies = cloneEnvelopes(name, envelopes);
+      await topic.waitForRoom(maxRetained);
+      ensureOpen('publish', name);
+      topic.log.append(copies);
       topic.wakeAll();
     },
 

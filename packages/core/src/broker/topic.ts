@@ -11,6 +11,8 @@ import { TopicLog } from './topic-log.js';
 export class Topic implements GroupHost {
   readonly log = new TopicLog();
   private readonly groups = new Map<string, ConsumerGroup>();
+  /** Publishers waiting for the backlog to shrink. */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -42,10 +44,29 @@ export class Topic implements GroupHost {
     let low = Number.POSITIVE_INFINITY;
     for (const group of this.groups.values()) low = Math.min(low, group.state.lowWatermark());
     this.log.trimBelow(low);
+    if (this.roomWaiters.length > 0) this.releaseRoomWaiters();
   }
 
-  /** Closes every group with `error`. */
+  /**
+   * Resolves once the topic retains fewer than `maxRetained` entries — at once when it does, or
+   * when no group consumes it (nothing would ever be trimmed, so waiting could only deadlock a
+   * program that publishes before it consumes). This is the publisher side of backpressure.
+   */
+  async waitForRoom(maxRetained: number): Promise<void> {
+    while (this.groups.size > 0 && this.log.retained >= maxRetained) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  private releaseRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Closes every group with `error` and lets waiting publishers go (they then see the closed broker). */
   close(error: BrokerError): void {
     for (const group of this.groups.values()) group.close(error);
+    this.releaseRoomWaiters();
   }
 }
