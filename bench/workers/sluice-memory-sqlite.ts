@@ -1,0 +1,29 @@
+/**
+ * Sluice path `memory-sqlite`: csvSource → ingest → in-memory broker → persist → SQLite store, all
+ * in one process (the embedded defaults).
+ */
+import { createMemoryBroker } from '@sluice/core';
+import { createSqliteStore } from '@sluice/store-sqlite';
+import { need } from '../lib/config.js';
+import { assertClean, ingestTrips, persistTrips, untilPersisted } from '../lib/sluice-run.js';
+import { tripTable } from '../lib/trips.js';
+import { runWorker } from '../lib/worker.js';
+
+await runWorker('memory-sqlite', async (config) => {
+  const store = createSqliteStore({ filename: need(config, 'sqliteFile', 'memory-sqlite') });
+  await store.migrate([tripTable(config.table)]);
+  const broker = createMemoryBroker();
+  return {
+    work: async (clock) => {
+      const producer = ingestTrips(broker, config);
+      const consumer = persistTrips(broker, store, config);
+      const [published, persisted] = await Promise.all([producer.done, untilPersisted(consumer, config.rows, clock)]);
+      assertClean(published, config.rows, 'published');
+      return { rows: persisted.persisted };
+    },
+    close: async () => {
+      await broker.close();
+      await store.close();
+    },
+  };
+});
