@@ -65,22 +65,29 @@ async function main(): Promise<void> {
   const profileDir = settings.profile ? fileURLToPath(new URL(`results/profiles/${date}-${runId}/`, import.meta.url)) : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const measured = new Map<string, Measurement[]>();
-  let machine: string;
+  let machine = 'unknown';
+  /** The path that failed and why: the run stops there, but what was measured is still written. */
+  let failed: { path: string; error: string } | undefined;
+  let current = '';
   try {
     machine = await describeMachine(targets);
     for (let round = 1; round <= settings.repeat; round++) {
       for (const path of selected) {
+        current = path.name;
         log(`${path.name} (round ${round}/${settings.repeat})…`);
         const m = await measure(path, settings, targets, data.path, `${runId}_${round}`, profileDir);
         log(`${path.name}: ${Math.round(m.rows / m.seconds).toLocaleString('en-US')} rows/s, ${m.seconds.toFixed(2)} s, peak RSS ${m.processes.map((p) => `${p.role} ${p.peakRssMb.toFixed(0)} MB`).join(', ')}`);
         measured.set(path.name, [...(measured.get(path.name) ?? []), m]);
       }
     }
+  } catch (error) {
+    failed = { path: current, error: error instanceof Error ? error.message : String(error) };
+    console.error(`[bench] ${current} failed:`, error);
   } finally {
-    await targets.close();
+    await targets.close().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
   }
   const rounds = chooseRounds(measured);
-  const paths = selected.map((p) => pathResult(measured.get(p.name)!, rounds.get(p.name)!));
+  const paths = selected.filter((p) => measured.has(p.name)).map((p) => pathResult(measured.get(p.name)!, rounds.get(p.name)!));
   const results: BenchResults = {
     rows: settings.rows,
     machine,
@@ -91,13 +98,16 @@ async function main(): Promise<void> {
     settings: { ...settings, only: settings.only ?? 'all' },
     loadAverage1m: { start: Number(loadStart.toFixed(2)), end: Number(load1().toFixed(2)) },
     targets: compare(paths),
+    ...(failed ? { failed } : {}),
   };
-  const name = settings.out ?? `results/${date}${settings.only || settings.rows !== 1_000_000 ? `-${settings.rows}${settings.only ? '-partial' : ''}` : ''}.json`;
+  const partial = settings.only !== undefined || failed !== undefined;
+  const name = settings.out ?? `results/${date}${partial || settings.rows !== 1_000_000 ? `-${settings.rows}${partial ? '-partial' : ''}` : ''}.json`;
   const resultsFile = fileURLToPath(new URL(name, new URL('./', import.meta.url)));
-  const markdown = settings.markdown ? fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)) : undefined;
+  const markdown = settings.markdown && !failed ? fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)) : undefined;
   const table = await writeReports(results, resultsFile, `bench/${name}`, markdown);
   console.log(table);
   log(`results in ${resultsFile}${markdown ? `; table updated in ${markdown}` : ''}${profileDir ? `; CPU profiles in ${profileDir}` : ''}`);
+  if (failed) throw new Error(`${failed.path} failed (the results of the paths before it are in ${resultsFile}): ${failed.error}`);
 }
 
 main().catch((error: unknown) => {

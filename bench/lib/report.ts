@@ -61,6 +61,8 @@ export interface BenchResults {
   settings: Record<string, unknown>;
   loadAverage1m: { start: number; end: number };
   targets: TargetCheck[];
+  /** The path that failed, when the run stopped on a failure. */
+  failed?: { path: string; error: string };
 }
 
 /** Limits from the issue. */
