@@ -6,6 +6,7 @@ export * from './types.js';
 export * from './errors.js';
 export * from './retry.js';
 export * from './sql.js';
+export * from './decimal.js';
 export * from './migrations.js';
 export * from './env.js';
 export * from './schemas/index.js';

@@ -25,19 +25,69 @@ const enum State {
   Closed,
 }
 
-/** One row the scanner found. */
+/**
+ * One row the scanner found. The scanner hands the same object to every call of the row handler
+ * and changes it for the next row: read what you need inside the handler (take `fields()` to keep
+ * the cells).
+ */
 export interface CsvScannedRow {
-  /** The fields, unquoted and unescaped; none when the row has a `problem`. */
-  fields: string[];
+  /** Number of fields; 0 when the row has a `problem`. */
+  readonly count: number;
+  /** Field `k` (0-based), unquoted and unescaped. */
+  field(k: number): string;
+  /** Every field, as a new array. */
+  fields(): string[];
   /** Why the row is malformed (e.g. text after a closing quote), if it is. */
-  problem?: string;
+  readonly problem: string | undefined;
   /** 1-based lines the row starts and ends on (they differ when a quoted field holds newlines). */
-  startLine: number;
-  endLine: number;
+  readonly startLine: number;
+  readonly endLine: number;
   /** Absolute byte offset just past the row and its line end. */
-  endOffset: number;
+  readonly endOffset: number;
   /** The row's raw bytes, for rejects. */
   raw(): string;
+}
+
+/**
+ * The scanner's row view. An all-ASCII row (the usual case) is decoded once, and its fields are
+ * cut from that string without further native calls; any other row is checked for UTF-8 and its
+ * fields decoded one by one.
+ */
+class RowView implements CsvScannedRow {
+  count = 0;
+  problem: string | undefined;
+  startLine = 0;
+  endLine = 0;
+  endOffset = 0;
+  window: Buffer = Buffer.alloc(0);
+  rowStart = 0;
+  rowEnd = 0;
+  /** The decoded row when it is all ASCII. */
+  text: string | undefined;
+
+  constructor(
+    private readonly starts: number[],
+    private readonly ends: number[],
+    private readonly escaped: boolean[],
+  ) {}
+
+  field(k: number): string {
+    const start = this.starts[k]!;
+    const end = this.ends[k]!;
+    const text =
+      this.text === undefined ? this.window.toString('utf8', this.rowStart + start, this.rowStart + end) : this.text.slice(start, end);
+    return this.escaped[k] ? text.replaceAll('""', '"') : text;
+  }
+
+  fields(): string[] {
+    const fields = new Array<string>(this.count);
+    for (let k = 0; k < this.count; k++) fields[k] = this.field(k);
+    return fields;
+  }
+
+  raw(): string {
+    return rawFromBytes(this.window, this.rowStart, this.rowEnd);
+  }
 }
 
 /** Called for each row; returning `false` stops the scan right after that row. */
@@ -53,10 +103,14 @@ export class CsvScanner {
   private escapedQuotes = false;
   private problem: string | undefined;
   private rowStartLine: number;
-  /** Field boundaries of the current row, relative to the row's first byte. */
+  /** Field boundaries of the current row, relative to the row's first byte (the first `fieldCount` count). */
   private readonly fieldStarts: number[] = [];
   private readonly fieldEnds: number[] = [];
   private readonly fieldEscaped: boolean[] = [];
+  private fieldCount = 0;
+  /** All bytes of the current row OR-ed together: below 0x80 means the row is ASCII. */
+  private high = 0;
+  private readonly row = new RowView(this.fieldStarts, this.fieldEnds, this.fieldEscaped);
 
   /**
    * @param delimiter the field separator byte (`,` by default)
@@ -87,8 +141,18 @@ export class CsvScanner {
     const delimiter = this.delimiter;
     const n = window.length;
     let rowStart = 0;
-    for (let i = this.scanned; i < n; i++) {
-      const c = window[i]!;
+    let high = this.high;
+    bytes: for (let i = this.scanned; i < n; i++) {
+      let c = window[i]!;
+      if (this.state === State.Unquoted) {
+        // The common case, in a tight loop: the rest of an unquoted field.
+        while (c !== delimiter && c !== LF) {
+          high |= c;
+          if (++i === n) break bytes;
+          c = window[i]!;
+        }
+      }
+      high |= c;
       let fieldEnd = -1;
       switch (this.state) {
         case State.FieldStart:
@@ -124,7 +188,7 @@ export class CsvScanner {
           } else if (c === delimiter || c === LF) {
             fieldEnd = this.quoteAt;
           } else {
-            if (c !== CR) this.problem ??= `unexpected character "${String.fromCharCode(c)}" after the closing quote of field ${this.fieldStarts.length + 1}; quote the whole field and double the quotes inside it`;
+            if (c !== CR) this.problem ??= `unexpected character "${String.fromCharCode(c)}" after the closing quote of field ${this.fieldCount + 1}; quote the whole field and double the quotes inside it`;
             this.state = State.Closed;
           }
           break;
@@ -132,7 +196,9 @@ export class CsvScanner {
       if (fieldEnd < 0) continue;
       this.pushField(rowStart, fieldEnd);
       if (c === LF) {
+        this.high = high;
         const go = this.endRow(window, windowOffset, rowStart, i + 1, onRow);
+        high = 0;
         rowStart = i + 1;
         if (go === false) {
           this.scanned = 0;
@@ -140,6 +206,7 @@ export class CsvScanner {
         }
       }
     }
+    this.high = high;
     // The next window starts with the cut row: keep the field in progress relative to it.
     this.fieldStart -= rowStart;
     this.quoteAt -= rowStart;
@@ -154,6 +221,7 @@ export class CsvScanner {
   finish(rest: Buffer, restOffset: number, onRow: CsvRowHandler): void {
     const n = rest.length;
     if (n === 0) return;
+    for (let i = this.scanned; i < n; i++) this.high |= rest[i]!;
     switch (this.state) {
       case State.FieldStart:
         this.fieldStart = n;
@@ -163,7 +231,7 @@ export class CsvScanner {
         this.pushField(0, rest[n - 1] === CR ? n - 1 : n);
         break;
       case State.Quoted:
-        this.problem ??= `the file ends inside quoted field ${this.fieldStarts.length + 1} (a missing closing quote); close the quote`;
+        this.problem ??= `the file ends inside quoted field ${this.fieldCount + 1} (a missing closing quote); close the quote`;
         this.pushField(0, n);
         break;
       case State.QuoteInQuoted:
@@ -176,44 +244,42 @@ export class CsvScanner {
 
   /** Records the current field, from `fieldStart` to `end`, in the row starting at `rowStart`. */
   private pushField(rowStart: number, end: number): void {
-    this.fieldStarts.push(this.fieldStart - rowStart);
-    this.fieldEnds.push(end - rowStart);
-    this.fieldEscaped.push(this.state !== State.Unquoted && this.escapedQuotes);
+    const k = this.fieldCount++;
+    this.fieldStarts[k] = this.fieldStart - rowStart;
+    this.fieldEnds[k] = end - rowStart;
+    this.fieldEscaped[k] = this.state !== State.Unquoted && this.escapedQuotes;
     this.escapedQuotes = false;
     this.state = State.FieldStart;
   }
 
   private endRow(window: Buffer, windowOffset: number, rowStart: number, rowEnd: number, onRow: CsvRowHandler): boolean | void {
-    const startLine = this.rowStartLine;
-    const endLine = this.line;
+    const row = this.row;
+    row.startLine = this.rowStartLine;
+    row.endLine = this.line;
     this.line++;
     this.rowStartLine = this.line;
+    const ascii = this.high < 0x80;
+    let problem = this.problem;
     // Bytes that are not UTF-8 make the row a reject; its fields are not decoded into U+FFFD.
-    this.problem ??= utf8Problem(window, rowStart, rowEnd, windowOffset);
-    const count = this.problem === undefined ? this.fieldStarts.length : 0;
-    const fields = new Array<string>(count);
-    for (let k = 0; k < count; k++) {
-      const text = window.toString('utf8', rowStart + this.fieldStarts[k]!, rowStart + this.fieldEnds[k]!);
-      fields[k] = this.fieldEscaped[k] ? text.replaceAll('""', '"') : text;
-    }
-    const problem = this.problem;
+    if (!ascii) problem ??= utf8Problem(window, rowStart, rowEnd, windowOffset);
+    const count = problem === undefined ? this.fieldCount : 0;
     this.problem = undefined;
-    this.clearFields();
+    this.fieldCount = 0;
+    this.high = 0;
     if (isLineEnd(window, rowStart, rowEnd)) return true; // a blank line
-    return onRow({
-      fields,
-      ...(problem === undefined ? {} : { problem }),
-      startLine,
-      endLine,
-      endOffset: windowOffset + rowEnd,
-      raw: () => rawFromBytes(window, rowStart, rowEnd),
-    });
+    row.count = count;
+    row.problem = problem;
+    row.endOffset = windowOffset + rowEnd;
+    row.window = window;
+    row.rowStart = rowStart;
+    row.rowEnd = rowEnd;
+    row.text = ascii && count > 0 ? window.toString('latin1', rowStart, rowEnd) : undefined;
+    return onRow(row);
   }
 
   private clearFields(): void {
-    this.fieldStarts.length = 0;
-    this.fieldEnds.length = 0;
-    this.fieldEscaped.length = 0;
+    this.fieldCount = 0;
+    this.high = 0;
   }
 }
 

@@ -2,8 +2,9 @@
 import { ConfigError, SourceError } from '../errors.js';
 import type { Position, Source, SourceRecord } from '../types.js';
 import { CsvScanner, type CsvScannedRow } from './csv-scanner.js';
-import { checkColumnTypes, typeCell, type CsvColumnType, type CsvValue } from './csv-types.js';
+import { INVALID_CELL, cellTyper, checkColumnTypes, typeCell, type CellTyper, type CsvColumnType, type CsvValue } from './csv-types.js';
 import { fileSource, type ChunkParser, type FileSourceOptions } from './file-source.js';
+import { recordFactory, type RecordFactory } from './record-factory.js';
 import { rejectOf } from './reject.js';
 
 /** Options of {@link csvSource}. */
@@ -56,6 +57,11 @@ interface CsvParserOptions {
 /** Reads the header, seeks to the resume position if there is one, then turns rows into records. */
 class CsvParser<T> implements ChunkParser<T> {
   private header: string[] | undefined;
+  /** The typer of each header column (`undefined` for text). */
+  private typers: (CellTyper | undefined)[] = [];
+  private makeRecord: RecordFactory<CsvValue> | undefined;
+  /** The typed cells of the row being made into a record (reused). */
+  private readonly cells: CsvValue[] = [];
   private seek: number | undefined;
   private index: number;
   private readonly scanner: CsvScanner;
@@ -100,17 +106,20 @@ class CsvParser<T> implements ChunkParser<T> {
       throw new SourceError(`Source "${this.options.name}": the header of ${this.options.path} ${problem}.`, this.options.name);
     };
     if (row.problem !== undefined) fail(`is malformed (${row.problem})`);
+    const header = row.fields();
     const seen = new Set<string>();
-    row.fields.forEach((column, k) => {
+    header.forEach((column, k) => {
       if (column === '') fail(`has no name for column ${k + 1}; name every column`);
       if (column === '__proto__') fail('names a column "__proto__"; rename it');
       if (seen.has(column)) fail(`names column "${column}" twice; rename one of them`);
       seen.add(column);
     });
     for (const column of Object.keys(this.options.types)) {
-      if (!seen.has(column)) fail(`has no column "${column}" named in types (columns: ${row.fields.join(', ')}); fix the types option`);
+      if (!seen.has(column)) fail(`has no column "${column}" named in types (columns: ${header.join(', ')}); fix the types option`);
     }
-    this.header = row.fields;
+    this.header = header;
+    this.typers = header.map((column) => cellTyper(this.options.types[column] ?? 'string'));
+    this.makeRecord = recordFactory(header);
     return false;
   }
 
@@ -118,19 +127,30 @@ class CsvParser<T> implements ChunkParser<T> {
   private toRecord(row: CsvScannedRow): SourceRecord<T> {
     const header = this.header!;
     const position: Position = { offset: row.endOffset, line: row.endLine, index: this.index++ };
-    const where = row.startLine === row.endLine ? `line ${row.endLine}` : `lines ${row.startLine}-${row.endLine}`;
-    const reject = (problem: string) => rejectOf(`CSV row on ${where}: ${problem}`, row.raw(), position);
-    if (row.problem !== undefined) return reject(row.problem);
-    if (row.fields.length !== header.length) {
-      return reject(`has ${row.fields.length} fields but the header has ${header.length}; quote fields that contain the delimiter`);
+    if (row.problem !== undefined) return this.reject(row, position, row.problem);
+    if (row.count !== header.length) {
+      return this.reject(row, position, `has ${row.count} fields but the header has ${header.length}; quote fields that contain the delimiter`);
     }
-    const value: CsvRecord = {};
+    const { typers, cells } = this;
     for (let k = 0; k < header.length; k++) {
-      const column = header[k]!;
-      const cell = typeCell(row.fields[k]!, this.options.types[column] ?? 'string');
-      if (!cell.ok) return reject(`column "${column}": ${cell.reason}`);
-      value[column] = cell.value;
+      const text = row.field(k);
+      const typer = typers[k];
+      const cell = typer === undefined ? text : typer(text);
+      if (cell === INVALID_CELL) return this.invalidCell(row, position, k, text);
+      cells[k] = cell;
     }
-    return { kind: 'record', value: value as T, position };
+    return { kind: 'record', value: this.makeRecord!(cells) as T, position };
+  }
+
+  /** The reject of a row whose cell `k` does not fit its column type, with the type's reason. */
+  private invalidCell(row: CsvScannedRow, position: Position, k: number, text: string): SourceRecord<T> {
+    const column = this.header![k]!;
+    const cell = typeCell(text, this.options.types[column] ?? 'string');
+    return this.reject(row, position, `column "${column}": ${cell.ok ? 'does not fit its type' : cell.reason}`);
+  }
+
+  private reject(row: CsvScannedRow, position: Position, problem: string): SourceRecord<T> {
+    const where = row.startLine === row.endLine ? `line ${row.endLine}` : `lines ${row.startLine}-${row.endLine}`;
+    return rejectOf(`CSV row on ${where}: ${problem}`, row.raw(), position);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { typeCell } from './csv-types.js';
+import { isPlainDecimal } from '../decimal.js';
+import { INVALID_CELL, cellTyper, typeCell } from './csv-types.js';
 
 describe('typeCell', () => {
   it('reads plain decimals and refuses anything else', () => {
@@ -20,5 +21,35 @@ describe('typeCell', () => {
     const result = typeCell(`${'7'.repeat(1 << 20)}x`, 'number');
     expect(result).toEqual({ ok: false, reason: `"${'7'.repeat(60)}…" is not a number` });
     expect(typeCell('maybe', 'boolean')).toEqual({ ok: false, reason: '"maybe" is not a boolean (true/false, 1/0, yes/no)' });
+  });
+});
+
+describe('decimal columns and cellTyper', () => {
+  const types = ['number', 'decimal', 'integer', 'boolean'] as const;
+  const cells = ['1', '-1.5', '+2.', '.5', '2e3', '1.5E-1', ' 7 ', '', '  ', '.', '1.5.5', '0x10', 'Infinity', 'NaN', '1e', 'e1', '--1', '1e400', 'true', 'No', '12345678901234567890', '1_000'];
+
+  it('keeps a decimal as its trimmed text, checked as number checks it', () => {
+    expect(typeCell('14.49737944381950', 'decimal')).toEqual({ ok: true, value: '14.49737944381950' });
+    expect(typeCell(' -0.50 ', 'decimal')).toEqual({ ok: true, value: '-0.50' });
+    expect(typeCell('', 'decimal')).toEqual({ ok: true, value: null });
+    expect(typeCell('1,5', 'decimal')).toEqual({ ok: false, reason: '"1,5" is not a decimal number' });
+    for (const text of ['.', '0x10', 'Infinity', 'NaN', '1e']) expect(typeCell(text, 'decimal').ok, text).toBe(false);
+  });
+
+  it('gives what typeCell gives, for every type and cell (INVALID_CELL where typeCell refuses)', () => {
+    for (const type of types) {
+      const typer = cellTyper(type)!;
+      for (const text of cells) {
+        const cell = typeCell(text, type);
+        expect(typer(text), `${type} ${JSON.stringify(text)}`).toEqual(cell.ok ? cell.value : INVALID_CELL);
+      }
+    }
+    expect(cellTyper('string')).toBeUndefined();
+  });
+
+  it('isPlainDecimal accepts exactly the plain decimal grammar', () => {
+    const grammar = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const texts = [...cells, '0', '-0', '+.5e-3', '5.e2', '1e+', 'e', '+', '-.', '1.2.3', '١٢', '12a', 'a12', '1 2', '1e5e5', '00012.500'];
+    for (const text of texts) expect(isPlainDecimal(text), JSON.stringify(text)).toBe(grammar.test(text));
   });
 });

@@ -1,9 +1,15 @@
-/** Typing CSV cells: every cell is text; a column can be declared a number, integer or boolean. */
+/** Typing CSV cells: every cell is text; a column can be declared a number, decimal, integer or boolean. */
 import { ConfigError } from '../errors.js';
+import { isPlainDecimal } from '../decimal.js';
 import { cutRaw } from './reject.js';
 
-/** How a CSV column's text becomes a value. */
-export type CsvColumnType = 'string' | 'number' | 'integer' | 'boolean';
+/**
+ * How a CSV column's text becomes a value: `number` and `integer` give JavaScript numbers,
+ * `decimal` checks the text is a plain decimal like `number` does but keeps it as text, exactly as
+ * written (no rounding through a binary double; stores parse it into their numeric column types),
+ * `boolean` gives true or false, `string` keeps the text.
+ */
+export type CsvColumnType = 'string' | 'number' | 'decimal' | 'integer' | 'boolean';
 
 /** A typed cell value; an empty cell of a non-string column is `null`. */
 export type CsvValue = string | number | boolean | null;
@@ -11,12 +17,7 @@ export type CsvValue = string | number | boolean | null;
 /** The result of typing one cell: the value, or why the text does not fit. */
 export type CsvCellResult = { ok: true; value: CsvValue } | { ok: false; reason: string };
 
-const COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'integer', 'boolean'];
-/**
- * A plain decimal. Linear on any text: no two parts can match the same digits (`\d+\.?\d*` could,
- * which made a long run of digits ending in a letter take quadratic time).
- */
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'number', 'decimal', 'integer', 'boolean'];
 /** Most characters of a cell a reason quotes: the reject's raw text keeps the row. */
 const MAX_QUOTED_CHARS = 60;
 const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
@@ -38,8 +39,8 @@ export function checkColumnTypes(types: Readonly<Record<string, CsvColumnType>>)
 }
 
 /**
- * Types one cell. Numbers are plain decimals (`-1.5`, `2e3`; no hex, no `Infinity`), integers must
- * be safe integers, booleans are `true/false`, `1/0` or `yes/no` in any case. Surrounding spaces
+ * Types one cell. Numbers are plain decimals (`-1.5`, `2e3`; no hex, no `Infinity`), a decimal is
+ * such a number kept as its (trimmed) text, integers must be safe integers, booleans are `true/false`, `1/0` or `yes/no` in any case. Surrounding spaces
  * are ignored for those types; an empty cell is `null`.
  */
 export function typeCell(text: string, type: CsvColumnType): CsvCellResult {
@@ -50,10 +51,42 @@ export function typeCell(text: string, type: CsvColumnType): CsvCellResult {
     const value = BOOLEANS.get(trimmed.toLowerCase());
     return value === undefined ? { ok: false, reason: `${quote(text)} is not a boolean (true/false, 1/0, yes/no)` } : { ok: true, value };
   }
-  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (type === 'decimal') {
+    return isPlainDecimal(trimmed) ? { ok: true, value: trimmed } : { ok: false, reason: `${quote(text)} is not a decimal number` };
+  }
+  const value = isPlainDecimal(trimmed) ? Number(trimmed) : Number.NaN;
   if (type === 'integer' && !Number.isSafeInteger(value)) return { ok: false, reason: `${quote(text)} is not an integer` };
   if (!Number.isFinite(value)) return { ok: false, reason: `${quote(text)} is not a number` };
   return { ok: true, value };
+}
+
+/** Returned by a {@link CellTyper} for a cell that does not fit: ask {@link typeCell} why. */
+export const INVALID_CELL: unique symbol = Symbol('invalid CSV cell');
+
+/** Types one cell of a column, or returns {@link INVALID_CELL}; allocates nothing for valid cells. */
+export type CellTyper = (text: string) => CsvValue | typeof INVALID_CELL;
+
+/**
+ * The typer of a column type: the same result as {@link typeCell}, without the result object, and
+ * with a fast path for the common untrimmed cell. `undefined` for `string` (the text is the value).
+ */
+export function cellTyper(type: CsvColumnType): CellTyper | undefined {
+  if (type === 'string') return undefined;
+  const slow: CellTyper = (text) => {
+    const cell = typeCell(text, type);
+    return cell.ok ? cell.value : INVALID_CELL;
+  };
+  switch (type) {
+    case 'decimal':
+      return (text) => (isPlainDecimal(text) ? text : slow(text));
+    case 'number':
+      return (text) => {
+        const value = isPlainDecimal(text) ? Number(text) : Number.NaN;
+        return Number.isFinite(value) ? value : slow(text);
+      };
+    default:
+      return slow;
+  }
 }
 
 /** A cell's text quoted for a reason, cut to {@link MAX_QUOTED_CHARS} characters. */
