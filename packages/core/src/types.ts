@@ -249,6 +249,14 @@ export interface Store {
   migrate(tables: readonly TableSpec[]): Promise<void>;
   /** Writes one batch in one transaction. On failure nothing of it is visible, checkpoint included. */
   write(batch: WriteBatch): Promise<WriteResult>;
+  /**
+   * Optional: does the CPU work of a later `write(batch)` now (checking and encoding the rows),
+   * so that a pipeline can prepare batch k + 1 while batch k is still in the database. A later
+   * `write` of the same batch object reuses that work; the batch must not be changed in between.
+   * Never throws and touches no connection: a batch it cannot encode is left for `write` to
+   * refuse, with the same error as without `prepare`.
+   */
+  prepare?(batch: WriteBatch): void;
   /** The last committed position of a stream, or `undefined` if none. */
   readCheckpoint(stream: string): Promise<Position | undefined>;
   /** Dead letters in the order they were written (optionally of one origin). */

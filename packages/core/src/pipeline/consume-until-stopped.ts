@@ -3,15 +3,18 @@ import { Observable } from 'rxjs';
 import type { Delivery } from '../types.js';
 
 /**
- * Subscribes to `deliveries$` and runs `handle` on each delivery in order. After `stop$` emits,
+ * Subscribes to `deliveries$` and runs `handle` on each delivery in order. `prepare` runs on each
+ * delivery as it arrives, while earlier ones may still be in `handle`: the CPU work of delivery
+ * k + 1 (validation, mapping, encoding) overlaps the I/O of delivery k. After `stop$` emits,
  * the deliveries already taken are finished, then the broker subscription is released, and only
  * then are deliveries that arrived after the stop given back (`nack`). That order matters: Kafka cannot commit
  * offsets for a consumer that has already left its group.
  */
-export function consumeUntilStopped<T>(
+export function consumeUntilStopped<T, P = Delivery<T>>(
   deliveries$: Observable<Delivery<T>>,
   stop$: Observable<void>,
-  handle: (delivery: Delivery<T>) => Promise<void>,
+  handle: (prepared: P) => Promise<void>,
+  prepare: (delivery: Delivery<T>) => P = (delivery) => delivery as P,
 ): Observable<void> {
   return new Observable<void>((subscriber) => {
     let stopping = false;
@@ -32,9 +35,16 @@ export function consumeUntilStopped<T>(
           return;
         }
         active++;
+        let prepared: P;
+        try {
+          prepared = prepare(delivery);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
         chain = chain
           // After a failure the subscriber is closed: queued deliveries stay unacked (redelivered).
-          .then(() => (subscriber.closed ? undefined : handle(delivery)))
+          .then(() => (subscriber.closed ? undefined : handle(prepared)))
           .then(
             () => {
               active--;

@@ -2,7 +2,7 @@
 import { defer, switchMap } from 'rxjs';
 import type { ZodType } from 'zod';
 import { describeError } from '../errors.js';
-import type { PipelineRun, Position, Row, Source, Store, WriteMode } from '../types.js';
+import type { PipelineRun, Position, Row, Source, Store, WriteBatch, WriteMode } from '../types.js';
 import { deadLetter } from './dead-letters.js';
 import { FlowGate } from './flow-gate.js';
 import { batching, retrying, type PipelineOptions } from './options.js';
@@ -30,6 +30,12 @@ export interface LoadOptions<T> extends PipelineOptions {
   from?: Position;
 }
 
+/** A batch of source records and the store write it became. */
+interface PreparedLoad<T> {
+  batch: SourceBatch<T>;
+  write: WriteBatch;
+}
+
 /**
  * Loads a source into a store table. Each batch's rows, dead letters and checkpoint commit in
  * one transaction, so a crash can never leave the cursor ahead of the rows: a re-run resumes
@@ -43,8 +49,8 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
   const stream = options.stream ?? source.name;
   const gate = new FlowGate(maxBuffered);
 
-  const writeBatch = async (batch: SourceBatch<T>): Promise<void> => {
-    reporter.read(batch.size, batch.last);
+  /** The store write of a batch, mapped and (where the store can) encoded ahead of its turn. */
+  const prepareWrite = (batch: SourceBatch<T>): PreparedLoad<T> => {
     const rows: Row[] = [];
     for (const { value, position } of batch.accepted) {
       try {
@@ -53,18 +59,20 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
         batch.letters.push(deadLetter(source.name, `could not map to a row: ${describeError(error)}`, value, { position }));
       }
     }
-    const written = await writeIsolating(
-      store,
-      {
-        table,
-        rows,
-        deadLetters: batch.letters,
-        ...(options.mode ? { mode: options.mode } : {}),
-        ...(batch.last ? { checkpoint: { stream, position: batch.last } } : {}),
-      },
-      source.name,
-      retryOptions,
-    );
+    const write: WriteBatch = {
+      table,
+      rows,
+      deadLetters: batch.letters,
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(batch.last ? { checkpoint: { stream, position: batch.last } } : {}),
+    };
+    store.prepare?.(write);
+    return { batch, write };
+  };
+
+  const writeBatch = async ({ batch, write }: PreparedLoad<T>): Promise<void> => {
+    reporter.read(batch.size, batch.last);
+    const written = await writeIsolating(store, write, source.name, retryOptions);
     reporter.persisted(written.persisted);
     reporter.rejected(written.letters);
     reporter.position = batch.last ?? reporter.position;
@@ -75,7 +83,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
     reporter,
     (stop$) =>
       defer(async () => options.from ?? (options.incremental === false ? undefined : await store.readCheckpoint(stream))).pipe(
-        switchMap((start) => processBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ }, writeBatch)),
+        switchMap((start) => processBatches(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$, prepare: prepareWrite }, writeBatch)),
       ),
     options,
   );

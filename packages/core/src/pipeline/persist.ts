@@ -4,7 +4,7 @@ import type { ZodType } from 'zod';
 import { describeError } from '../errors.js';
 import { retry } from '../retry.js';
 import { formatIssues } from '../schemas/validate.js';
-import type { Broker, DeadLetter, Delivery, Envelope, PipelineRun, Row, Store, WriteMode } from '../types.js';
+import type { Broker, DeadLetter, Delivery, Envelope, PipelineRun, Row, Store, WriteBatch, WriteMode } from '../types.js';
 import { consumeUntilStopped } from './consume-until-stopped.js';
 import { deadLetter } from './dead-letters.js';
 import { batching, retrying, type PipelineOptions } from './options.js';
@@ -36,6 +36,12 @@ export interface PersistOptions<T> extends Omit<PipelineOptions, 'batchMs' | 'ma
   idleStopMs?: number;
   /** How often to report the group's lag as a status event (default 2000 ms). */
   lagIntervalMs?: number;
+}
+
+/** A delivery and the store write it became. */
+interface PreparedDelivery {
+  delivery: Delivery<unknown>;
+  batch: WriteBatch;
 }
 
 /**
@@ -70,11 +76,17 @@ export function persist<T>(options: PersistOptions<T>): PipelineRun {
     return { rows, letters };
   };
 
-  const handle = async (delivery: Delivery<unknown>): Promise<void> => {
+  /** The store write of a delivery, mapped and (where the store can) encoded as it arrives. */
+  const prepare = (delivery: Delivery<unknown>): PreparedDelivery => {
+    const { rows, letters } = toRows(delivery.envelopes);
+    const batch: WriteBatch = { table, rows, deadLetters: letters, ...(options.mode ? { mode: options.mode } : {}) };
+    store.prepare?.(batch);
+    return { delivery, batch };
+  };
+
+  const handle = async ({ delivery, batch }: PreparedDelivery): Promise<void> => {
     lastActivity = Date.now();
     reporter.read(delivery.envelopes.length);
-    const { rows, letters } = toRows(delivery.envelopes);
-    const batch = { table, rows, deadLetters: letters, ...(options.mode ? { mode: options.mode } : {}) };
     const written = await writeIsolating(store, batch, topic, retryOptions);
     await retry(() => delivery.ack(), { ...retryOptions, operation: `ack on ${topic}` });
     reporter.persisted(written.persisted);
@@ -109,7 +121,7 @@ export function persist<T>(options: PersistOptions<T>): PipelineRun {
         }, Math.min(options.lagIntervalMs ?? 2000, options.idleStopMs ?? Infinity));
         return () => clearInterval(timer);
       });
-      return consumeUntilStopped(deliveries$, merge(stop$, idleStop$), handle);
+      return consumeUntilStopped(deliveries$, merge(stop$, idleStop$), handle, prepare);
     },
     options,
   );

@@ -46,17 +46,20 @@ export function validateSourceRecord<T>(origin: string, record: SourceRecord<unk
 
 /**
  * Reads the source from `from`, validates, groups records into batches that close on `batchSize`
- * or `batchMs`, and runs `process` on each batch, one at a time, in order. Stops reading when
- * `stop$` emits and processes the partial batch. When the source fails, the records read before
- * the failure are still batched and processed, and only then does the observable error.
+ * or `batchMs`, and runs `process` on each batch, one at a time, in order. `options.prepare` runs on each
+ * batch as soon as it closes, while earlier batches may still be in `process`: the CPU work of
+ * batch k + 1 (mapping, encoding) overlaps the I/O of batch k. Stops reading when `stop$` emits
+ * and processes the partial batch. When the source fails, the records read before the failure
+ * are still batched and processed, and only then does the observable error.
  * Every record is `take`n from the gate here; `process` must `release` `batch.size` when done.
  */
-export function processBatches<T>(
+export function processBatches<T, P = SourceBatch<T>>(
   source: Source<unknown>,
-  options: ReadBatchesOptions<T>,
-  process: (batch: SourceBatch<T>) => Promise<void>,
+  options: ReadBatchesOptions<T> & { prepare?: (batch: SourceBatch<T>) => P },
+  process: (prepared: P) => Promise<void>,
 ): Observable<void> {
   const { gate } = options;
+  const prepare = options.prepare ?? ((batch: SourceBatch<T>) => batch as P);
   let failure: { error: unknown } | undefined;
   const batches$ = source.read(options.from, { flow: gate }).pipe(
     takeUntil(options.stop$),
@@ -70,10 +73,10 @@ export function processBatches<T>(
     }),
     bufferTime(options.batchMs, null, options.batchSize),
     filter((items) => items.length > 0),
-    map(toBatch),
+    map((items) => prepare(toBatch(items))),
   );
   return concat(
-    batches$.pipe(concatMap((batch) => from(process(batch)))),
+    batches$.pipe(concatMap((prepared) => from(process(prepared)))),
     defer(() => (failure ? throwError(() => failure!.error) : EMPTY)),
   );
 }

@@ -411,6 +411,41 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     expect(await h.count(spec.name)).toBe(20_000);
   });
 
+  test('prepare (where offered): a prepared batch lands as an unprepared one would, also when written twice', async (h) => {
+    if (h.store.prepare === undefined) return;
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const stream = randomName('s');
+    const rows = [...sampleRows(3, 0, 'a'), { id: 'k1', seq: 10, val: 10.5, note: 'last' }];
+    const batch: WriteBatch = { table: spec.name, rows, checkpoint: { stream, position: { line: 4 } } };
+    h.store.prepare(batch);
+    expect(await h.store.write(batch)).toEqual({ written: 3, deadLetters: 0 });
+    expect(await h.store.write(batch)).toEqual({ written: 3, deadLetters: 0 });
+    expect(await h.rows(spec.name, ['id', 'seq', 'val', 'note'])).toEqual([
+      { id: 'k0', seq: 0, val: 0.5, note: 'a' },
+      { id: 'k1', seq: 10, val: 10.5, note: 'last' },
+      { id: 'k2', seq: 2, val: 2.5, note: 'a' },
+    ]);
+    expect(await h.store.readCheckpoint(stream)).toEqual({ line: 4 });
+  });
+
+  test('prepare (where offered): never throws; write refuses a batch it could not encode with the same error', async (h) => {
+    const { prepare } = h.store;
+    if (prepare === undefined) return;
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    const bad = (): WriteBatch => ({ table: spec.name, rows: [...sampleRows(2), { ...sampleRows(1, 2)[0], colour: 'red' }] });
+    const unprepared = await rejection(() => h.store.write(bad()));
+    const batch = bad();
+    expect(() => prepare.call(h.store, batch)).not.toThrow();
+    expect(() => prepare.call(h.store, { table: 'never_migrated', rows: sampleRows(1) })).not.toThrow();
+    expect(() => prepare.call(h.store, null as unknown as WriteBatch)).not.toThrow();
+    const prepared = await rejection(() => h.store.write(batch));
+    expectClearError(prepared, StoreError, spec.name, 'colour');
+    expect(prepared.message).toBe(unprepared.message);
+    expect(await h.count(spec.name)).toBe(0);
+  });
+
   test('after close() every call rejects', async (h) => {
     const spec = h.table();
     await h.store.migrate([spec]);
