@@ -16,21 +16,24 @@ export const TRIP_HEADER = TRIP_COLUMNS.join(',');
 /** The natural key. */
 export const TRIP_KEY = ['region', 'datetime'] as const;
 
-/** Column types of the CSV source: the coordinates are numbers, the rest stays text. */
+/**
+ * Column types of the CSV source: the coordinates are checked as decimals and kept as their text
+ * (the stores hand the exact text to the database, which parses it), the rest stays text.
+ */
 export const TRIP_CSV_TYPES: Readonly<Record<string, CsvColumnType>> = {
-  origin_lon: 'number',
-  origin_lat: 'number',
-  destination_lon: 'number',
-  destination_lat: 'number',
+  origin_lon: 'decimal',
+  origin_lat: 'decimal',
+  destination_lon: 'decimal',
+  destination_lat: 'decimal',
 };
 
-/** A trip as the CSV source yields it (with `TRIP_CSV_TYPES`). */
+/** A trip as the CSV source yields it (with `TRIP_CSV_TYPES`); the coordinates are decimal text. */
 export type Trip = {
   region: string;
-  origin_lon: number;
-  origin_lat: number;
-  destination_lon: number;
-  destination_lat: number;
+  origin_lon: string;
+  origin_lat: string;
+  destination_lon: string;
+  destination_lat: string;
   datetime: string;
   datasource: string;
 };

@@ -6,7 +6,7 @@
  * Text format: one line per row, fields separated by a tab, `\N` for NULL; backslash, tab,
  * newline and carriage return inside a value are written `\\`, `\t`, `\n`, `\r`.
  */
-import { keepLastOfEachKey, type ColumnType, type Row, type TableSpec } from '@sluice/core';
+import { isPlainDecimal, keepLastOfEachKey, type ColumnType, type Row, type TableSpec } from '@sluice/core';
 
 /** A value that does not fit its column; the batch encoder adds the row and column to it. */
 export class CopyValueError extends Error {}
@@ -74,6 +74,8 @@ const encodeText: FieldEncoder = (value) => {
 
 const encodeReal: FieldEncoder = (value) => {
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  // Decimal text (a CSV `decimal` column, say) goes as written: PostgreSQL parses it exactly.
+  if (typeof value === 'string' && isPlainDecimal(value)) return value;
   if (typeof value === 'string' && value.trim() !== '') {
     const parsed = Number(value);
     if (!Number.isNaN(parsed)) return String(parsed);
@@ -239,20 +241,13 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
   const { names, encoders, nullable, isKey } = plan;
   const chunkChars = options.chunkChars ?? DEFAULT_CHUNK_CHARS;
   const dedupe = options.dedupe === true;
-  const singleKey = isKey.filter(Boolean).length === 1;
-  /** With `dedupe`: every line and its key, emitted once the last line of each key is known. */
-  const lines: string[] = [];
-  const keys: string[] = [];
+  const keyColumns = isKey.filter(Boolean).length;
+  /** Every line (flat strings, joined from the fields: no rope of concatenations is kept alive). */
+  const lines: string[] = new Array<string>(rows.length);
+  const keys: string[] = dedupe ? new Array<string>(rows.length) : [];
   const width = names.length;
-  const chunks: string[] = [];
-  let chunk = '';
-  const emit = (line: string): void => {
-    chunk += `${line}\n`;
-    if (chunk.length >= chunkChars) {
-      chunks.push(chunk);
-      chunk = '';
-    }
-  };
+  const fields = new Array<string>(width);
+  const keyFields = new Array<string>(keyColumns);
   let index = 0;
   let column = 0;
   try {
@@ -262,8 +257,7 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
         throw new RowEncodingError(`row ${index} of table "${plan.table}" is ${show(row)}, not an object of columns`, index, undefined);
       }
       let present = 0;
-      let line = '';
-      let key = '';
+      let k = 0;
       for (column = 0; column < width; column++) {
         const value = row[names[column]!];
         let field: string;
@@ -274,19 +268,15 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
           field = encoders[column]!(value);
         }
         if (value !== undefined) present++;
-        line = column === 0 ? field : `${line}\t${field}`;
-        if (dedupe && isKey[column]) key = singleKey ? field : `${key}\t${field}`;
+        fields[column] = field;
+        if (dedupe && isKey[column]) keyFields[k++] = field;
       }
       // More own properties than columns present means one that is not a column (for-in allocates nothing).
       let own = 0;
       for (const _ in row) own++;
       if (own !== present) checkColumns(plan, row, index);
-      if (dedupe) {
-        lines.push(line);
-        keys.push(key);
-      } else {
-        emit(line);
-      }
+      lines[index] = fields.join('\t');
+      if (dedupe) keys[index] = keyColumns === 1 ? keyFields[0]! : keyFields.join('\t');
     }
   } catch (error) {
     if (error instanceof CopyValueError) {
@@ -295,8 +285,24 @@ export function encodeCopyRows(plan: CopyPlan, rows: readonly Row[], options: En
     }
     throw error;
   }
-  const kept = dedupe ? keepLastOfEachKey(lines, (_, i) => keys[i]!) : undefined;
-  for (const line of kept ?? []) emit(line);
-  if (chunk !== '') chunks.push(chunk);
-  return { chunks, count: kept?.length ?? rows.length };
+  const kept = dedupe ? keepLastOfEachKey(lines, (_, i) => keys[i]!) : lines;
+  return { chunks: joinChunks(kept, chunkChars), count: kept.length };
+}
+
+/** Lines joined into chunks of about `chunkChars` characters, each ending with a line end. */
+function joinChunks(lines: readonly string[], chunkChars: number): string[] {
+  const chunks: string[] = [];
+  let from = 0;
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) {
+    chars += lines[i]!.length + 1;
+    if (chars >= chunkChars || i === lines.length - 1) {
+      const part = lines.slice(from, i + 1);
+      part.push(''); // so that join ends the last line too, in one flat string
+      chunks.push(part.join('\n'));
+      from = i + 1;
+      chars = 0;
+    }
+  }
+  return chunks;
 }

@@ -42,6 +42,8 @@ export function createPgStore(options: PgStoreOptions): Store {
   /** Staging tables that exist in each connection's session (added only after a commit). */
   const staged = new WeakMap<PoolClient, Set<string>>();
   const stagingNames = new Map<string, string>();
+  /** Batches encoded ahead by `prepare`, with the compiled table they were encoded for. */
+  const preparedBatches = new WeakMap<WriteBatch, { table: CompiledTable; prepared: PreparedBatch }>();
   let closed = false;
 
   const stagingName = (table: string, checksum: string): string => {
@@ -154,7 +156,8 @@ export function createPgStore(options: PgStoreOptions): Store {
         throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, deadLetters?, checkpoint? }');
       }
       const table = batch.table === undefined ? undefined : await compiled(batch.table);
-      const prepared = prepareBatch(table, batch, schema);
+      const ahead = preparedBatches.get(batch);
+      const prepared = ahead !== undefined && ahead.table === table ? ahead.prepared : prepareBatch(table, batch, schema);
       const { count, deadLetters, checkpoint } = prepared;
       const result: WriteResult = { written: count, deadLetters: deadLetters.length };
       if (count === 0 && deadLetters.length === 0 && checkpoint === undefined) return result;
@@ -166,6 +169,16 @@ export function createPgStore(options: PgStoreOptions): Store {
         }),
       );
       return result;
+    },
+
+    prepare(batch: WriteBatch): void {
+      const table = typeof batch?.table === 'string' ? tables.get(batch.table) : undefined;
+      if (closed || table === undefined || preparedBatches.has(batch)) return;
+      try {
+        preparedBatches.set(batch, { table, prepared: prepareBatch(table, batch, schema) });
+      } catch {
+        // Left for write(), which refuses the batch with this same error.
+      }
     },
 
     async readCheckpoint(stream: string): Promise<Position | undefined> {
