@@ -12,7 +12,9 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { retry, type Delivery, type RetryPolicy } from '@sluice/core';
-import { compareStreamIds, decodeEntry, parseEntries, parseReadReply, type StreamEntry } from './codec.js';
+import { decodeEntry } from './codec.js';
+import { parseEntries, parseReadReply, type StreamEntry } from './replies.js';
+import { compareStreamIds } from './stream-ids.js';
 import { destroyClient, openClient, type Client } from './connection.js';
 import { isNoGroupError, isTransientRedisError, toBrokerError } from './errors.js';
 import type { ResolvedConsumeOptions } from './options.js';
@@ -55,8 +57,11 @@ export class ConsumeLoop {
   /** Unacked deliveries handed out. */
   private inFlight = 0;
   private wake: (() => void) | undefined;
-  /** Entry ids of unacked deliveries (with how many deliveries hold each). */
-  private readonly held = new Map<string, number>();
+  /**
+   * Entry ids of each unacked delivery. Only a recovery after a reconnect asks which ids are held,
+   * so a delivery costs one set insertion here, not one map update per entry.
+   */
+  private readonly held = new Set<readonly string[]>();
   /** Set on every (re)connect: entries read but whose reply was lost sit in our pending list. */
   private recoverOwn = true;
   private ownCursor = '0-0';
@@ -188,7 +193,8 @@ export class ConsumeLoop {
         return undefined;
       }
       this.ownCursor = ids.sort(compareStreamIds).at(-1)!;
-      const lost = entries.filter((e) => !this.held.has(e.id));
+      const held = new Set([...this.held].flat());
+      const lost = entries.filter((e) => !held.has(e.id));
       if (lost.length > 0) return this.deliver(lost, await this.deliveryCount(lost[0]!.id));
     }
   }
@@ -233,17 +239,13 @@ export class ConsumeLoop {
 
   private deliver(entries: readonly StreamEntry[], attempt: number): Delivery {
     const ids = entries.map((e) => e.id);
-    for (const id of ids) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+    this.held.add(ids);
     this.inFlight++;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      for (const id of ids) {
-        const count = (this.held.get(id) ?? 1) - 1;
-        if (count > 0) this.held.set(id, count);
-        else this.held.delete(id);
-      }
+      this.held.delete(ids);
       this.inFlight--;
       this.wake?.();
     };

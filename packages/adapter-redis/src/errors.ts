@@ -1,6 +1,7 @@
 /**
  * Maps what node-redis throws to `BrokerError`: lost connections and a busy or loading server are
- * retriable; error replies about the data (wrong type, missing group, syntax) are not.
+ * retriable; error replies about the data (wrong type, missing group, syntax) are not. Also the
+ * codec's own error, for an envelope that cannot be written.
  */
 import { BrokerError, SluiceError, describeError } from '@sluice/core';
 import {
@@ -69,3 +70,6 @@ export function closedError(operation: string, topic: string): BrokerError {
     topic,
   );
 }
+
+/** Why an envelope cannot be written to a stream (the broker wraps it in a `BrokerError`). */
+export class EnvelopeEncodeError extends Error {}

@@ -2,7 +2,8 @@
  * What Redis knows about the consumer groups of a stream (`XINFO GROUPS`), and a group's lag.
  */
 import { ErrorReply } from 'redis';
-import { nextStreamId, parseEntries } from './codec.js';
+import { parseEntries } from './replies.js';
+import { nextStreamId } from './stream-ids.js';
 import type { Client } from './connection.js';
 
 /** One consumer group of a stream. */

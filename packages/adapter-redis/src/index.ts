@@ -4,5 +4,6 @@
  */
 export { createRedisBroker, type RedisBroker } from './redis-broker.js';
 export type { RedisBrokerOptions } from './options.js';
-export { DECODE_ERROR_HEADER, decodeEntry, encodeEnvelope } from './codec.js';
+export { DECODE_ERROR_HEADER, ENVELOPE_FIELD, decodeEntry, encodeEnvelope } from './codec.js';
+export type { StreamEntry } from './replies.js';
 export { trimThreshold, type GroupProgress } from './trim.js';

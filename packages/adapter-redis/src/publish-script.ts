@@ -5,30 +5,33 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorReply } from 'redis';
-import type { EntryFields } from './codec.js';
+import { ENVELOPE_FIELD } from './codec.js';
 import type { Client } from './connection.js';
 
-/** Appends each quadruple of ARGV (key, value, timestamp, headers) to the stream KEYS[1]. */
+/** Appends each ARGV (the text of an `envelope` field) to the stream KEYS[1] as an entry. */
 const SCRIPT = `
-for i = 1, #ARGV, 4 do
-  redis.call('XADD', KEYS[1], '*', 'key', ARGV[i], 'value', ARGV[i + 1], 'timestamp', ARGV[i + 2], 'headers', ARGV[i + 3])
+local call, key = redis.call, KEYS[1]
+for i = 1, #ARGV do
+  call('XADD', key, '*', '${ENVELOPE_FIELD}', ARGV[i])
 end
-return #ARGV / 4
+return #ARGV
 `;
 const SHA = createHash('sha1').update(SCRIPT).digest('hex');
 
 /**
- * Appends entries (the fields of `encodeEnvelope`) to the stream at `key`, in order, atomically.
+ * Appends entries (texts of `encodeEnvelope`) to the stream at `key`, in order, atomically.
  * Resolves with how many were appended.
  */
-export async function appendEntries(client: Client, key: string, entries: readonly EntryFields[]): Promise<number> {
-  const args = ['1', key];
-  for (const fields of entries) args.push(fields.key, fields.value, fields.timestamp, fields.headers);
+export async function appendEntries(client: Client, key: string, texts: readonly string[]): Promise<number> {
+  const args = ['EVALSHA', SHA, '1', key];
+  for (const text of texts) args.push(text);
   try {
-    return Number(await client.sendCommand(['EVALSHA', SHA, ...args]));
+    return Number(await client.sendCommand(args));
   } catch (error) {
     // The server has not cached the script yet (first use, or after a restart or SCRIPT FLUSH).
     if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
-    return Number(await client.sendCommand(['EVAL', SCRIPT, ...args]));
+    args[0] = 'EVAL';
+    args[1] = SCRIPT;
+    return Number(await client.sendCommand(args));
   }
 }

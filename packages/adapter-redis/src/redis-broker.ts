@@ -6,7 +6,7 @@
 import { Observable } from 'rxjs';
 import { BrokerError, type Broker, type ConsumeOptions, type Delivery, type Envelope, type LagInfo } from '@sluice/core';
 import { ErrorReply } from 'redis';
-import { encodeEnvelope, type EntryFields } from './codec.js';
+import { encodeEnvelope } from './codec.js';
 import { appendEntries } from './publish-script.js';
 import { connectionName, duplicateClient, newClient, openClient, type Client } from './connection.js';
 import { consumeStream, type ConsumeLoop } from './consumer.js';
@@ -158,8 +158,8 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): RedisBroker
   };
 }
 
-/** The stream fields of one envelope, or a non-retriable `BrokerError` naming the faulty one. */
-function encodeForPublish(envelope: Envelope<unknown>, index: number, topic: string): EntryFields {
+/** The entry text of one envelope, or a non-retriable `BrokerError` naming the faulty one. */
+function encodeForPublish(envelope: Envelope<unknown>, index: number, topic: string): string {
   try {
     return encodeEnvelope(envelope);
   } catch (error) {

@@ -5,7 +5,7 @@
  * (id ≤ last-delivered-id) and is no longer pending there (lower than the group's lowest pending
  * id). A stream without groups is never trimmed: a group made later must still find its entries.
  */
-import { compareStreamIds, nextStreamId } from './codec.js';
+import { compareStreamIds, nextStreamId } from './stream-ids.js';
 import type { Client } from './connection.js';
 import { readGroups } from './groups.js';
 

@@ -2,7 +2,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { randomName, serviceUrls } from '@sluice/core/testkit';
 import type { Envelope } from '@sluice/core';
-import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index.js';
+import { createRedisBroker, decodeEntry, type RedisBroker, type RedisBrokerOptions } from '../src/index.js';
 
 /**
  * A test bench: an admin client of its own, brokers with a random stream prefix and client name,
@@ -43,6 +43,12 @@ export class RedisBench {
   async stop(): Promise<void> {
     await this.cleanup();
     await this.admin.close();
+  }
+
+  /** The envelopes stored in the stream at `key`, oldest first, decoded as a consumer would. */
+  async stored(key: string, count?: number): Promise<Envelope[]> {
+    const entries = await this.admin.xRange(key, '-', '+', count === undefined ? undefined : { COUNT: count });
+    return entries.map(({ id, message }) => decodeEntry({ id, fields: Object.entries(message).flat() }));
   }
 
   /** Kills the server side of every connection whose name contains `fragment`; returns how many. */

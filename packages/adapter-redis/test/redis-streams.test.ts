@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError, retry, type Delivery } from '@sluice/core';
 import { DeliveryCollector, randomName, requireService, serviceUrls } from '@sluice/core/testkit';
-import { DECODE_ERROR_HEADER } from '../src/index.js';
+import { DECODE_ERROR_HEADER, ENVELOPE_FIELD } from '../src/index.js';
 import { RedisBench, envelopes, eventually } from './helpers.js';
 
 const up = await requireService('Redis', serviceUrls.redis);
@@ -89,8 +89,8 @@ describe.skipIf(!up)('redis streams broker', () => {
     await bench.admin.xGroupDestroy(key, 'idle');
     expect(await broker.trim(topic)).toBe(4);
     expect(await bench.admin.xLen(key)).toBe(6);
-    const [oldest] = await bench.admin.xRange(key, '-', '+', { COUNT: 1 });
-    expect(JSON.parse(oldest!.message.value!)).toEqual({ seq: 4 });
+    const [oldest] = await bench.stored(key, 1);
+    expect(oldest!.value).toEqual({ seq: 4 });
 
     await slow.deliveries[1]!.ack();
     expect(await broker.trim(topic)).toBe(4);
@@ -182,7 +182,7 @@ describe.skipIf(!up)('redis streams broker', () => {
       await retrying(() => broker.publish(topic, sent.slice(i, i + 30)));
     }
     expect(failures.every((error) => error instanceof BrokerError && error.retriable)).toBe(true);
-    const stored = new Set((await bench.admin.xRange(key, '-', '+')).map((entry) => entry.message.key));
+    const stored = new Set((await bench.stored(key)).map((envelope) => envelope.key));
     expect(stored).toEqual(new Set(sent.map((e) => e.key)));
 
     const consumer = new DeliveryCollector(broker.consume(topic, { group, batchSize: 100, maxInFlight: 6, visibilityTimeoutMs: NO_TIMEOUT_MS }), WAIT_MS);
@@ -233,6 +233,33 @@ describe.skipIf(!up)('redis streams broker', () => {
     const [envelope] = consumer.envelopes;
     expect(envelope).toMatchObject({ key: id, value: '{not json', timestamp: 0 });
     expect(envelope!.headers[DECODE_ERROR_HEADER]).toMatch(/field "key" is missing; field "value" is not JSON/);
+  });
+
+  it('reads a stream that holds entries of the earlier four-field format and of the current one', async () => {
+    const topic = randomName('topic');
+    const broker = bench.broker();
+    const key = broker.streamKey(topic);
+    const [first, second, third] = envelopes(3).map((e) => ({ ...e, headers: { source: 'old.csv' } }));
+    const legacy = (e: typeof first) => ({ key: e!.key, value: JSON.stringify(e!.value), timestamp: String(e!.timestamp), headers: JSON.stringify(e!.headers) });
+    await bench.admin.xAdd(key, '*', legacy(first));
+    await broker.publish(topic, [second!]);
+    await bench.admin.xAdd(key, '*', legacy(third));
+    const consumer = new DeliveryCollector(broker.consume(topic, { group: 'g' }), WAIT_MS, { autoAck: true });
+    await consumer.untilCount(3);
+    expect(consumer.envelopes).toEqual([first, second, third]);
+    const [entry] = await bench.admin.xRange(key, '-', '+', { COUNT: 2 }).then((entries) => entries.slice(1));
+    expect(Object.keys(entry!.message)).toEqual([ENVELOPE_FIELD]);
+  });
+
+  it('delivers a malformed envelope field, with a header saying what is wrong', async () => {
+    const topic = randomName('topic');
+    const broker = bench.broker();
+    const id = await bench.admin.xAdd(broker.streamKey(topic), '*', { [ENVELOPE_FIELD]: 'no line feeds' });
+    const consumer = new DeliveryCollector(broker.consume(topic, { group: 'g' }), WAIT_MS, { autoAck: true });
+    await consumer.untilCount(1);
+    const [envelope] = consumer.envelopes;
+    expect(envelope).toMatchObject({ key: id, value: 'no line feeds', timestamp: 0 });
+    expect(envelope!.headers[DECODE_ERROR_HEADER]).toMatch(/field "envelope" is not <timestamp>, <headers>, <value> and <key>/);
   });
 
   it('close() completes running consumers; their deliveries then refuse to ack, and stay pending', async () => {
