@@ -30,10 +30,12 @@ export interface LoadOptions<T> extends PipelineOptions {
   from?: Position;
 }
 
-/** A batch of source records and the store write it became. */
-interface PreparedLoad<T> {
-  batch: SourceBatch<T>;
+/** The store write a batch of source records became, with what is reported of the batch once written. */
+interface PreparedLoad {
   write: WriteBatch;
+  /** Records in the batch (accepted + rejected). */
+  size: number;
+  last: Position | undefined;
 }
 
 /**
@@ -50,7 +52,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
   const gate = new FlowGate(maxBuffered);
 
   /** The store write of a batch, mapped and (where the store can) encoded ahead of its turn. */
-  const prepareWrite = (batch: SourceBatch<T>): PreparedLoad<T> => {
+  const prepareWrite = (batch: SourceBatch<T>): PreparedLoad => {
     const rows: Row[] = [];
     for (const { value, position } of batch.accepted) {
       try {
@@ -67,16 +69,17 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
       ...(batch.last ? { checkpoint: { stream, position: batch.last } } : {}),
     };
     store.prepare?.(write);
-    return { batch, write };
+    // Only the rows are kept (to isolate refused ones): the records and positions die young.
+    return { write, size: batch.size, last: batch.last };
   };
 
-  const writeBatch = async ({ batch, write }: PreparedLoad<T>): Promise<void> => {
-    reporter.read(batch.size, batch.last);
+  const writeBatch = async ({ write, size, last }: PreparedLoad): Promise<void> => {
+    reporter.read(size, last);
     const written = await writeIsolating(store, write, source.name, retryOptions);
     reporter.persisted(written.persisted);
     reporter.rejected(written.letters);
-    reporter.position = batch.last ?? reporter.position;
-    gate.release(batch.size);
+    reporter.position = last ?? reporter.position;
+    gate.release(size);
   };
 
   return startRun(

@@ -32,16 +32,21 @@ export interface ReadBatchesOptions<T> {
   stop$: Observable<void>;
 }
 
-type Item<T> = { ok: true; accepted: Accepted<T> } | { ok: false; letter: DeadLetter };
+/** A validated record: accepted (a source record is its own `Accepted` when no schema changes it) or a dead letter. */
+type Item<T> = Accepted<T> | { letter: DeadLetter };
 
-/** Validates one source record: source rejects and schema failures become dead letters. */
+/**
+ * Validates one source record: source rejects and schema failures become dead letters. Without a
+ * schema an accepted record is the source record itself (it has `value` and `position`), so the
+ * hot path allocates nothing per record.
+ */
 export function validateSourceRecord<T>(origin: string, record: SourceRecord<unknown>, schema?: ZodType<T>): Item<T> {
   const { position } = record;
-  if (record.kind === 'reject') return { ok: false, letter: deadLetter(origin, record.reason, record.raw, { position }) };
-  if (!schema) return { ok: true, accepted: { value: record.value as T, position } };
+  if (record.kind === 'reject') return { letter: deadLetter(origin, record.reason, record.raw, { position }) };
+  if (!schema) return record as Accepted<T>;
   const parsed = schema.safeParse(record.value);
-  if (parsed.success) return { ok: true, accepted: { value: parsed.data, position } };
-  return { ok: false, letter: deadLetter(origin, `invalid record: ${formatIssues(parsed.error).join('; ')}`, record.value, { position }) };
+  if (parsed.success) return { value: parsed.data, position };
+  return { letter: deadLetter(origin, `invalid record: ${formatIssues(parsed.error).join('; ')}`, record.value, { position }) };
 }
 
 /**
@@ -85,9 +90,13 @@ export function processBatches<T, P = SourceBatch<T>>(
 function toBatch<T>(items: readonly Item<T>[]): SourceBatch<T> {
   const batch: SourceBatch<T> = { accepted: [], letters: [], size: items.length, last: undefined };
   for (const item of items) {
-    if (item.ok) batch.accepted.push(item.accepted);
-    else batch.letters.push(item.letter);
-    batch.last = item.ok ? item.accepted.position : (item.letter.position ?? batch.last);
+    if ('letter' in item) {
+      batch.letters.push(item.letter);
+      batch.last = item.letter.position ?? batch.last;
+    } else {
+      batch.accepted.push(item);
+      batch.last = item.position;
+    }
   }
   return batch;
 }
