@@ -23,18 +23,22 @@ const RECORD_OVERHEAD = 70;
  */
 export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unknown>[]): Message[] {
   return envelopes.map((envelope, index) => {
-    const headers: Record<string, string> = { ...(envelope.headers ?? {}) };
     const { timestamp } = envelope;
     const exact = Number.isSafeInteger(timestamp) && timestamp >= 0;
-    if (!exact) headers[TIMESTAMP_HEADER] = String(timestamp);
-    const recordTimestamp = timestamp >= 0 && timestamp <= Number.MAX_SAFE_INTEGER ? Math.floor(timestamp) : Date.now();
+    // kafkajs only reads the headers: the envelope's own object goes out unless one is added.
+    const headers: Record<string, string> = exact ? (envelope.headers ?? {}) : { ...envelope.headers, [TIMESTAMP_HEADER]: String(timestamp) };
     return {
       key: envelope.key,
       value: valueJson(topic, envelope, index),
-      timestamp: String(recordTimestamp),
+      timestamp: recordTimestamp(timestamp),
       headers,
     };
   });
+}
+
+/** Kafka's record timestamp (decimal milliseconds) for an envelope timestamp: itself rounded down, or now if Kafka cannot hold it. */
+export function recordTimestamp(timestamp: number): string {
+  return String(timestamp >= 0 && timestamp <= Number.MAX_SAFE_INTEGER ? Math.floor(timestamp) : Date.now());
 }
 
 /**
@@ -108,7 +112,11 @@ function byteLength(value: Buffer | string | null | undefined): number {
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
-function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
+/**
+ * `JSON.stringify` of the envelope's value. Throws the non-retriable `BrokerError` of
+ * `encodeEnvelopes` when JSON cannot hold it.
+ */
+export function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
   let text: string | undefined;
   let reason = `it is ${typeof envelope.value}, which JSON cannot hold`;
   try {
@@ -128,7 +136,7 @@ function valueJson(topic: string, envelope: Envelope<unknown>, index: number): s
 }
 
 /** Record headers as strings (UTF-8); of a header repeated in one record, the last value wins. */
-function decodeHeaders(raw: IHeaders | undefined): Headers {
+export function decodeHeaders(raw: IHeaders | undefined): Headers {
   const headers: Headers = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
     const last = Array.isArray(value) ? value[value.length - 1] : value;

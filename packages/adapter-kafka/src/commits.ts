@@ -4,20 +4,23 @@
  */
 import { ackRun, recordRun, rewindTo, type PartitionLedger } from './offsets.js';
 
-/** The records of one partition in one delivery. */
+/**
+ * The envelopes of one partition in one delivery, as positions (see positions.ts; for unpacked
+ * records a position stands for one record).
+ */
 export interface Run {
   partition: number;
   first: bigint;
   last: bigint;
 }
 
-/** Sends one commit of `offset` (one past the last stored record) per partition. */
+/** Sends one commit per partition of the position one past the last stored envelope. */
 export type CommitFn = (offsets: ReadonlyMap<number, bigint>) => Promise<void>;
 
 /** Ledgers of one generation of the group, and the commits they call for. */
 export class OffsetBook {
   private readonly ledgers = new Map<number, PartitionLedger>();
-  /** Offsets acked and not yet committed, by partition. */
+  /** Positions acked and not yet committed, by partition. */
   private readonly targets = new Map<number, bigint>();
   private chain: Promise<void> = Promise.resolve();
 
@@ -36,8 +39,8 @@ export class OffsetBook {
     }
   }
 
-  /** Forgets, per run, every run of its partition from its first offset on (they will be read again). */
-  rewind(runs: readonly Run[]): void {
+  /** Forgets, per run, every run of its partition from its first position on (they will be read again). */
+  rewind(runs: readonly Pick<Run, 'partition' | 'first'>[]): void {
     for (const { partition, first } of runs) this.ledgers.set(partition, rewindTo(this.ledger(partition), first).ledger);
   }
 

@@ -17,7 +17,8 @@
 import { BrokerError, describeError, type Delivery, type Envelope, type ResolvedConsumeOptions } from '@sluice/core';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Subscriber } from 'rxjs';
-import { decodeMessage } from './codec.js';
+import { decodeRecord } from './packed.js';
+import { offsetOf, positionOf, recordStart, slotOf } from './positions.js';
 import { closedError, isRebalanceError, toBrokerError } from './errors.js';
 import { OffsetBook, type Run } from './commits.js';
 import type { ResolvedKafkaOptions } from './options.js';
@@ -41,10 +42,13 @@ export interface SessionHost {
  */
 const RESTART_BUDGET_MS = 60_000;
 
-/** A fetched record waiting to be handed out. */
+/** A fetched envelope waiting to be handed out. */
 interface Buffered {
   partition: number;
+  /** Offset of its record. */
   offset: bigint;
+  /** Its slot in the record (see positions.ts). */
+  slot: number;
   envelope: Envelope<unknown>;
 }
 
@@ -65,9 +69,9 @@ export class ConsumerSession<T> {
   private generation = 0;
   private buffer: Buffered[] = [];
   private readonly book = new OffsetBook();
-  /** Highest offset handed out per partition during this session, to recognise redeliveries. */
+  /** Highest position handed out per partition during this session, to recognise redeliveries. */
   private readonly deliveredUpTo = new Map<number, bigint>();
-  /** Attempt numbers of nacked runs (`partition:offset`), for their redelivery. */
+  /** Attempt numbers of nacked runs (`partition:offset` of their first record), for their redelivery. */
   private readonly nackAttempts = new Map<string, number>();
   private inFlight = 0;
   /** Whether kafkajs has finished the last fetch, so a partial delivery may go out. */
@@ -162,7 +166,11 @@ export class ConsumerSession<T> {
     if (this.stopped || !last || isStale()) return;
     this.partialReady = false;
     for (const message of messages) {
-      this.buffer.push({ partition, offset: BigInt(message.offset), envelope: decodeMessage(message, partition) });
+      const offset = BigInt(message.offset);
+      const envelopes = decodeRecord(message, partition);
+      for (let index = 0; index < envelopes.length; index++) {
+        this.buffer.push({ partition, offset, slot: slotOf(index, envelopes.length), envelope: envelopes[index]! });
+      }
     }
     // The records are ours now: kafkajs fetches on after them. Nothing is committed here.
     resolveOffset(last.offset);
@@ -228,7 +236,7 @@ export class ConsumerSession<T> {
 
   /** 1 for records never handed out in this session; more for a nacked run or records seen before. */
   private attemptOf(run: Run): number {
-    const key = `${run.partition}:${run.first}`;
+    const key = `${run.partition}:${offsetOf(run.first)}`;
     const nacked = this.nackAttempts.get(key);
     if (nacked !== undefined) {
       this.nackAttempts.delete(key);
@@ -266,14 +274,15 @@ export class ConsumerSession<T> {
     await this.flushCommits();
   }
 
-  /** Reads the delivery's partitions again from its first offsets. */
+  /** Reads the delivery's partitions again from the records of its first envelopes. */
   private rewind(record: HandedOut): void {
-    this.book.rewind(record.runs);
-    for (const { partition, first } of record.runs) {
-      this.nackAttempts.set(`${partition}:${first}`, record.attempt + 1);
-      this.buffer = this.buffer.filter((item) => item.partition !== partition || item.offset < first);
+    const from = record.runs.map(({ partition, first }) => ({ partition, offset: offsetOf(first) }));
+    this.book.rewind(from.map(({ partition, offset }) => ({ partition, first: recordStart(offset) })));
+    for (const { partition, offset } of from) {
+      this.nackAttempts.set(`${partition}:${offset}`, record.attempt + 1);
+      this.buffer = this.buffer.filter((item) => item.partition !== partition || item.offset < offset);
       try {
-        this.consumer?.seek({ topic: this.topic, partition, offset: String(first) });
+        this.consumer?.seek({ topic: this.topic, partition, offset: String(offset) });
       } catch {
         // The consumer is restarting: it will read from the committed offset, which is not past `first`.
       }
@@ -289,7 +298,8 @@ export class ConsumerSession<T> {
     const consumer = this.consumer;
     if (!consumer || this.stopped) return;
     const generation = this.generation;
-    const topicPartitions = [...offsets].map(([partition, offset]) => ({ topic: this.topic, partition, offset: String(offset) }));
+    // The book holds positions: one past the acked prefix is in the record to read on from.
+    const topicPartitions = [...offsets].map(([partition, next]) => ({ topic: this.topic, partition, offset: String(offsetOf(next)) }));
     try {
       await consumer.commitOffsets(topicPartitions);
     } catch (error) {
@@ -300,17 +310,21 @@ export class ConsumerSession<T> {
   }
 }
 
-/** The per-partition runs of a delivery's records (which come in fetch order). */
+/** The per-partition runs of positions of a delivery's envelopes (which come in fetch order). */
 function runsOf(items: readonly Buffered[]): Run[] {
-  const runs = new Map<number, Run>();
-  for (const { partition, offset } of items) {
-    const run = runs.get(partition);
-    if (run) run.last = offset;
-    else runs.set(partition, { partition, first: offset, last: offset });
+  const ends = new Map<number, { first: Buffered; last: Buffered }>();
+  for (const item of items) {
+    const end = ends.get(item.partition);
+    if (end) end.last = item;
+    else ends.set(item.partition, { first: item, last: item });
   }
-  return [...runs.values()];
+  return [...ends].map(([partition, { first, last }]) => ({
+    partition,
+    first: positionOf(first.offset, first.slot),
+    last: positionOf(last.offset, last.slot),
+  }));
 }
 
 function describeRuns(runs: readonly Run[]): string {
-  return runs.map((run) => `partition ${run.partition} offsets ${run.first}..${run.last}`).join(', ');
+  return runs.map((run) => `partition ${run.partition} offsets ${offsetOf(run.first)}..${offsetOf(run.last)}`).join(', ');
 }

@@ -13,15 +13,17 @@ import {
   type Envelope,
   type LagInfo,
 } from '@sluice/core';
-import kafkajs, { type Kafka, type Producer } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import { Observable } from 'rxjs';
 import { chunkBySize, encodeEnvelopes } from './codec.js';
 import { ConsumerSession, type SessionHost } from './consumer.js';
+import { encodePacked } from './packed.js';
 import { closedError, toBrokerError } from './errors.js';
 import { resolveKafkaOptions, type KafkaBrokerOptions, type KafkaLogLevel, type ResolvedKafkaOptions } from './options.js';
+import { keyPartitioner } from './partitioner.js';
 import { assertKafkaTopic, Topics } from './topics.js';
 
-const { Kafka: KafkaClient, Partitioners, logLevel } = kafkajs;
+const { Kafka: KafkaClient, logLevel } = kafkajs;
 
 const logLevels: Record<KafkaLogLevel, number> = {
   nothing: logLevel.NOTHING,
@@ -87,7 +89,8 @@ export function createKafkaBroker(options: KafkaBrokerOptions = {}): KafkaBroker
       // Idempotent: a retried request whose first try did land is not written twice.
       const created = kafka.producer({
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs's default placement (murmur2 of the key), without its long.js arithmetic.
+        createPartitioner: keyPartitioner,
         idempotent: true,
         maxInFlightRequests: 1,
         retry: { retries: Math.max(1, resolved.retries) },
@@ -98,6 +101,12 @@ export function createKafkaBroker(options: KafkaBrokerOptions = {}): KafkaBroker
     return producer;
   };
 
+  /** The packed records of a publish, once the topic exists and its partition count is known. */
+  const encodePackedWhenReady = async (topic: string, envelopes: readonly Envelope<unknown>[]): Promise<Message[]> => {
+    await topics.ensure(topic);
+    return encodePacked(topic, envelopes, await topics.partitions(topic), resolved.maxRequestBytes);
+  };
+
   return {
     name: 'kafka',
     options: resolved,
@@ -106,10 +115,13 @@ export function createKafkaBroker(options: KafkaBrokerOptions = {}): KafkaBroker
       checkTopic('publish', topic);
       assertEnvelopes(topic, envelopes);
       if (envelopes.length === 0) return;
-      const messages = encodeEnvelopes(topic, envelopes);
+      // Encoded now, while an earlier publish may still be in flight.
+      const encoded = resolved.packEnvelopes ? encodePackedWhenReady(topic, envelopes) : Promise.resolve(encodeEnvelopes(topic, envelopes));
+      encoded.catch(() => undefined); // awaited by `send`; not an unhandled rejection meanwhile
       // One publish at a time: kafkajs's idempotent producer needs it, and a key's envelopes keep
       // their order across publishes and across the size-bounded requests of one publish.
       const send = async () => {
+        const messages = await encoded;
         await topics.ensure(topic);
         const ready = await connectedProducer();
         for (const chunk of chunkBySize(messages, resolved.maxRequestBytes)) {

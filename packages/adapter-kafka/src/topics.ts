@@ -20,6 +20,9 @@ export function assertKafkaTopic(topic: string): string {
   return topic;
 }
 
+/** How long a topic's partition count is reused before Kafka is asked again. */
+const PARTITIONS_MAX_AGE_MS = 60_000;
+
 /** How topics are created. */
 export interface TopicSettings {
   partitions: number;
@@ -32,6 +35,7 @@ export interface TopicSettings {
 export class Topics {
   private connecting: Promise<void> | undefined;
   private readonly ensured = new Map<string, Promise<void>>();
+  private readonly partitionCounts = new Map<string, { count: Promise<number>; at: number }>();
 
   constructor(
     private readonly admin: Admin,
@@ -58,6 +62,25 @@ export class Topics {
     }
     await this.connect();
     return (await this.admin.listTopics()).includes(topic);
+  }
+
+  /**
+   * The partition count of `topic` (which must exist), as Kafka reported it at most
+   * `PARTITIONS_MAX_AGE_MS` ago — about as fresh as kafkajs's own placement of keyed records.
+   */
+  partitions(topic: string): Promise<number> {
+    const cached = this.partitionCounts.get(topic);
+    if (cached && Date.now() - cached.at < PARTITIONS_MAX_AGE_MS) return cached.count;
+    const count = this.connect()
+      .then(() => this.admin.fetchTopicMetadata({ topics: [topic] }))
+      .then(({ topics }) => {
+        const found = topics.find((entry) => entry.name === topic)?.partitions.length ?? 0;
+        if (found === 0) throw new ConfigError(`Kafka reports no partitions for topic "${topic}": create it, or check that the broker sees it`, 'topic');
+        return found;
+      });
+    this.partitionCounts.set(topic, { count, at: Date.now() });
+    count.catch(() => this.partitionCounts.delete(topic));
+    return count;
   }
 
   /** Records of `topic` that `group` has not committed (0 for a topic that does not exist). */
