@@ -21,7 +21,7 @@ export interface BenchSettings {
   baselineRows: number;
   /** Partitions of the Kafka topics (default 3, the Kafka adapter's default). */
   partitions: number;
-  /** Sluice `maxBuffered` (default: the pipelines' own, 4 × batch). */
+  /** Sluice `maxBuffered` (default: the pipelines' own, 3 × batch). */
   maxBuffered: number | undefined;
   /** Sluice `maxInFlight` of consumers (default: the pipelines' own, 2). */
   maxInFlight: number | undefined;

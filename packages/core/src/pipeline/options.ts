@@ -12,7 +12,10 @@ export interface PipelineOptions extends RunOptions {
   batchSize?: number;
   /** A batch closes after this many ms even if not full (default 200). */
   batchMs?: number;
-  /** Records read ahead of the slowest stage at most, the memory bound (default 4 × batchSize). */
+  /**
+   * Records read ahead of the slowest stage at most, the memory bound (default 3 × batchSize: one
+   * batch in the store or broker, one prepared behind it, one being read).
+   */
   maxBuffered?: number;
   /** Retry budget for transient failures (default: `defaultRetryPolicy`). */
   retry?: Partial<RetryPolicy>;
@@ -21,7 +24,7 @@ export interface PipelineOptions extends RunOptions {
 /** The batching options with defaults filled in. */
 export function batching(options: PipelineOptions): { batchSize: number; batchMs: number; maxBuffered: number } {
   const batchSize = options.batchSize ?? 1000;
-  return { batchSize, batchMs: options.batchMs ?? 200, maxBuffered: options.maxBuffered ?? batchSize * 4 };
+  return { batchSize, batchMs: options.batchMs ?? 200, maxBuffered: options.maxBuffered ?? batchSize * 3 };
 }
 
 /** Retry options that report every retry as a status event. */
