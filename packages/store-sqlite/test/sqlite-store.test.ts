@@ -5,6 +5,7 @@ import { ConfigError, StoreError, type Row, type Store, type TableSpec } from '@
 import { randomName } from '@sluice/core/testkit';
 import { SqliteStoreError, createSqliteStore } from '../src/index.js';
 import { tempDatabases } from './temp-dir.js';
+import { typedSpec } from './typed-spec.js';
 
 const nextFile = tempDatabases('sqlite');
 
@@ -255,19 +256,7 @@ describe('SQLite store', () => {
   });
 
   describe('values', () => {
-    const spec: TableSpec = {
-      name: 'typed',
-      columns: [
-        { name: 'id', type: 'bigint' },
-        { name: 'flag', type: 'boolean' },
-        { name: 'at', type: 'timestamp' },
-        { name: 'doc', type: 'json' },
-        { name: 'n', type: 'integer', nullable: true },
-        { name: 'x', type: 'real', nullable: true },
-        { name: 's', type: 'text', nullable: true },
-      ],
-      key: ['id'],
-    };
+    const spec = typedSpec;
 
     it('stores booleans as 0/1, timestamps as epoch ms, bigints exactly and JSON as text', () =>
       withStore(async (store) => {
@@ -284,6 +273,35 @@ describe('SQLite store', () => {
           { id: big.toString(), flag: 0, at: 5, doc: '[]', n: -1, x: 0.25, s: 'last wins' },
         ]);
         expect(await store.query('SELECT COUNT(*) AS n FROM typed WHERE id = ? AND flag = ?', [big, false])).toEqual([{ n: 1 }]);
+      }));
+
+    it('stores integers, timestamps and booleans as INTEGER values that keys and comparisons match', () =>
+      withStore(async (store) => {
+        await store.migrate([spec]);
+        const rows = (flag: boolean): Row[] => [
+          { id: 1, flag, at: 1_514_764_807_000, doc: {}, n: 2 ** 60 },
+          { id: -0, flag: flag ? 1 : 0, at: '2018-01-01T00:00:08Z', doc: {}, n: Number.MAX_SAFE_INTEGER },
+        ];
+        await store.write({ table: 'typed', rows: rows(true) });
+        await store.write({ table: 'typed', rows: rows(false) }); // an upsert on the same keys
+        const sql = 'SELECT id, at, flag, n, typeof(id) AS ti, typeof(at) AS ta, typeof(flag) AS tf FROM typed WHERE at >= ? ORDER BY at';
+        expect(await store.query(sql, [new Date(1_514_764_807_000)])).toEqual([
+          { id: 1, at: 1_514_764_807_000, flag: 0, n: 2 ** 60, ti: 'integer', ta: 'integer', tf: 'integer' },
+          { id: 0, at: 1_514_764_808_000, flag: 0, n: Number.MAX_SAFE_INTEGER, ti: 'integer', ta: 'integer', tf: 'integer' },
+        ]);
+      }));
+
+    it('stores decimal text in a real column as the correctly rounded number, and refuses other text', () =>
+      withStore(async (store) => {
+        await store.migrate([spec]);
+        // SQLite itself would turn the first text into 14.179545668184801 (one unit in the last place off).
+        const texts = ['14.1795456681848', '-0.5', '2e3', '.25'];
+        await store.write({ table: 'typed', rows: texts.map((x, i) => ({ id: i, flag: true, at: 0, doc: {}, x })) });
+        expect(await store.query('SELECT x FROM typed ORDER BY id')).toEqual(texts.map((x) => ({ x: Number(x) })));
+        for (const x of ['abc', ' 1', '0x10', 'Infinity', '']) {
+          const error = await failure(store.write({ table: 'typed', rows: [{ id: 9, flag: true, at: 0, doc: {}, x }] }));
+          expect(error.message).toContain('column "x" (real) expects a number (not NaN) or decimal text');
+        }
       }));
 
     it('refuses values that do not fit their column with an error naming table, row and column', () =>

@@ -11,6 +11,10 @@ describe('memory broker contract', () => {
   brokerContract(it, { create: async () => createMemoryBroker(), visibilityTimeoutMs: 300, waitMs: WAIT_MS });
 });
 
+describe('memory broker contract, publishers handing their envelopes over (copy: false)', () => {
+  brokerContract(it, { create: async () => createMemoryBroker({ copy: false }), visibilityTimeoutMs: 300, waitMs: WAIT_MS });
+});
+
 type Seq = { seq: number };
 
 function envelopes(count: number, from = 0): Envelope<Seq>[] {
@@ -95,6 +99,38 @@ describe('memory broker', () => {
     expect(error).toBeInstanceOf(BrokerError);
     expect((error as Error).message).toMatch(/envelope 2 \(key "fn"\)/);
     expect(broker.retained(topic)).toBe(0);
+  });
+
+  scenario('copies values that are not plain data (Date, Map, class instances) as structuredClone does', async ({ broker, topic, collect }) => {
+    const value = { at: new Date(5), tags: new Map([['a', 1]]), seq: 1 };
+    await broker.publish(topic, [{ key: 'd', value, timestamp: 1, headers: {} }]);
+    value.at.setTime(99);
+    value.tags.set('b', 2);
+    const consumer = collect({ group: 'g' });
+    await consumer.untilCount(1);
+    expect(consumer.envelopes[0]!.value).toEqual({ at: new Date(5), tags: new Map([['a', 1]]), seq: 1 });
+  });
+
+  scenario(
+    'with copy: false keeps the publisher\'s own values (ownership transfer): nothing is copied or checked',
+    async ({ broker, topic, collect }) => {
+      const original = { key: 'a', value: { seq: 1 }, timestamp: 1, headers: { h: 'x' } };
+      await broker.publish(topic, [original]);
+      original.key = 'changed';
+      const consumer = collect({ group: 'g' });
+      await consumer.untilCount(1);
+      expect(consumer.envelopes[0]!.value).toBe(original.value);
+      expect(consumer.envelopes[0]!.key, 'the envelope object itself is the broker\'s own').toBe('a');
+      await broker.publish(topic, [{ key: 'fn', value: { f: () => 1 } as never, timestamp: 1, headers: {} }]);
+      await consumer.untilCount(2);
+      expect(consumer.keys).toEqual(['a', 'fn']);
+    },
+    { copy: false },
+  );
+
+  it('refuses a copy option that is not a boolean', () => {
+    expect(() => createMemoryBroker({ copy: 'no' as never })).toThrow(ConfigError);
+    expect(() => createMemoryBroker({ copy: 'no' as never })).toThrow(/copy must be true or false, got no/);
   });
 
   scenario('says which envelope is invalid and why', async ({ broker }) => {

@@ -4,9 +4,10 @@
  * nack, and acked entries are trimmed. At-least-once within one process; nothing survives a restart.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { BrokerError, ConfigError, describeError } from '../errors.js';
+import { BrokerError, ConfigError } from '../errors.js';
 import type { Broker, ConsumeOptions, Delivery, Envelope, LagInfo } from '../types.js';
 import type { Member } from './consumer-group.js';
+import { copyEnvelopes, takeEnvelopes } from './envelope-copy.js';
 import { Topic } from './topic.js';
 import {
   assertEnvelopes,
@@ -27,6 +28,18 @@ export interface MemoryBrokerOptions extends Partial<ConsumeDefaults> {
    * A topic with no consumer group never makes `publish` wait.
    */
   maxRetained?: number;
+  /**
+   * Whether `publish` deep-copies the envelopes it is given (default `true`). A copy guarantees
+   * that what a publisher changes after `publish` resolved is never seen by consumers, and refuses
+   * a value that cannot be copied (a function or symbol in it).
+   *
+   * `false` is ownership transfer, for publishers that never touch an envelope, its value or its
+   * headers once they passed it to `publish` (`ingest` is one: it builds each envelope for the
+   * call and drops it). The broker then keeps the publisher's own values, which saves one copy of
+   * every record in CPU, garbage and memory; but a later mutation by the publisher *is* seen by
+   * consumers (of every group), and values are not checked. Use the default when in doubt.
+   */
+  copy?: boolean;
 }
 
 /** The in-memory broker: a `Broker` that can also tell how much it retains. */
@@ -36,9 +49,11 @@ export interface MemoryBroker extends Broker {
 }
 
 /**
- * Creates an in-memory broker named `memory`. Envelopes are structurally cloned on publish, so a
- * publisher's later mutations are not seen by consumers; consumers should treat what they receive
- * as read-only (one copy is shared by all groups).
+ * Creates an in-memory broker named `memory`. By default envelopes are deep-copied on publish
+ * (plain data by a hand-written copy, anything else by `structuredClone`), so a publisher's later
+ * mutations are not seen by consumers; with `copy: false` the publisher hands its envelopes over
+ * instead (see `MemoryBrokerOptions.copy`). Either way consumers should treat what they receive
+ * as read-only: one copy is shared by all groups and by redeliveries.
  */
 export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const defaults = resolveConsumeDefaults(options, 'createMemoryBroker options');
@@ -46,6 +61,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
   if (!(maxRetained >= 1)) {
     throw new ConfigError(`createMemoryBroker options: maxRetained must be at least 1 (or Infinity), got ${String(options.maxRetained)}`, 'maxRetained');
   }
+  if (options.copy !== undefined && typeof options.copy !== 'boolean') {
+    throw new ConfigError(`createMemoryBroker options: copy must be true or false, got ${String(options.copy)}`, 'copy');
+  }
+  const copy = options.copy ?? true;
   const topics = new Map<string, Topic>();
   let closed = false;
 
@@ -76,10 +95,10 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
       assertEnvelopes(name, envelopes);
       if (envelopes.length === 0) return;
       const topic = topicOf(name);
-      const copies = cloneEnvelopes(name, envelopes);
+      const kept = copy ? copyEnvelopes(name, envelopes) : takeEnvelopes(envelopes);
       await topic.waitForRoom(maxRetained);
       ensureOpen('publish', name);
-      topic.log.append(copies);
+      topic.log.append(kept);
       topic.wakeAll();
     },
 
@@ -117,30 +136,4 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBro
       topics.clear();
     },
   };
-}
-
-/** Deep copies of a batch (one `structuredClone` call); names the envelope that cannot be copied. */
-function cloneEnvelopes<T>(topic: string, envelopes: readonly Envelope<T>[]): Envelope<T>[] {
-  const plain = envelopes.map(({ key, value, timestamp, headers }) => ({ key, value, timestamp, headers: headers ?? {} }));
-  try {
-    return structuredClone(plain);
-  } catch {
-    const index = plain.findIndex((envelope) => cloneError(envelope) !== undefined);
-    const bad = plain[index];
-    throw new BrokerError(
-      `cannot publish to topic "${topic}": the value of envelope ${index} (key "${bad?.key}") cannot be copied ` +
-        `(${describeError(cloneError(bad))}); values must survive JSON.stringify/JSON.parse — no functions or symbols`,
-      'publish',
-      topic,
-    );
-  }
-}
-
-function cloneError(value: unknown): unknown {
-  try {
-    structuredClone(value);
-    return undefined;
-  } catch (error) {
-    return error;
-  }
 }
