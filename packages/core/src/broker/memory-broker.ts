@@ -24,7 +24,7 @@ export interface MemoryBrokerOptions extends Partial<ConsumeDefaults> {
   /**
    * Most envelopes a consumed topic retains (published but not yet acked by every group) before
    * `publish` waits for consumers to ack: the publisher side of backpressure, which keeps memory
-   * bounded when a producer outruns its consumers (default 20 000; `Infinity` turns it off).
+   * bounded when a producer outruns its consumers (default 10 000; `Infinity` turns it off).
    * A topic with no consumer group never makes `publish` wait.
    */
   maxRetained?: number;
@@ -57,7 +57,7 @@ export interface MemoryBroker extends Broker {
  */
 export function createMemoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const defaults = resolveConsumeDefaults(options, 'createMemoryBroker options');
-  const maxRetained = options.maxRetained ?? 20_000;
+  const maxRetained = options.maxRetained ?? 10_000;
   if (!(maxRetained >= 1)) {
     throw new ConfigError(`createMemoryBroker options: maxRetained must be at least 1 (or Infinity), got ${String(options.maxRetained)}`, 'maxRetained');
   }
