@@ -9,7 +9,7 @@ export interface BenchSettings {
   only: string[] | undefined;
   /** Rounds over every path; per ceiling, the round where it was fastest is reported, with its paths (default 1). */
   repeat: number;
-  /** Rows per batch of the direct PostgreSQL paths and their ceiling (default 5,000). */
+  /** Rows per batch of the direct PostgreSQL paths and their ceiling (default 10,000). */
   pgBatch: number;
   /** Rows per batch (transaction) of the SQLite paths (default 4,096). */
   sqliteBatch: number;
@@ -79,7 +79,7 @@ export function parseBenchArgs(argv: readonly string[], knownPaths: readonly str
     rows: whole(values.rows, 'rows', 1_000_000),
     only,
     repeat: whole(values.repeat, 'repeat', 1),
-    pgBatch: whole(values['pg-batch'], 'pg-batch', 5000),
+    pgBatch: whole(values['pg-batch'], 'pg-batch', 10_000),
     sqliteBatch: whole(values['sqlite-batch'], 'sqlite-batch', 4096),
     brokerBatch,
     sluiceBrokerBatch: whole(values['sluice-broker-batch'], 'sluice-broker-batch', brokerBatch),

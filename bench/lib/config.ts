@@ -29,6 +29,8 @@ export interface WorkerConfig {
   mode?: 'append' | 'merge';
   /** How the minimal Redis consumer writes: COPY + upsert per batch, or one INSERT per row. */
   write?: 'copy' | 'row';
+  /** The Kafka adapter's `packEnvelopes` option (Sluice Kafka paths; default off). */
+  packEnvelopes?: boolean;
   /** Records read ahead at most (Sluice `maxBuffered`). */
   maxBuffered?: number;
   /** Unacked deliveries a consumer holds (Sluice `maxInFlight`). */

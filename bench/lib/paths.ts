@@ -88,7 +88,15 @@ function pgPath(name: string, kind: PathKind, ceiling: string | null, batch: (s:
 }
 
 /** A path through a broker into PostgreSQL: a consumer process and a producer process. */
-function brokerPath(name: string, kind: PathKind, ceiling: string | null, broker: 'redis' | 'kafka', sluice: boolean, write: 'copy' | 'row' = 'copy'): PathDef {
+function brokerPath(
+  name: string,
+  kind: PathKind,
+  ceiling: string | null,
+  broker: 'redis' | 'kafka',
+  sluice: boolean,
+  write: 'copy' | 'row' = 'copy',
+  extra: Partial<WorkerConfig> = {},
+): PathDef {
   return {
     name,
     kind,
@@ -102,7 +110,7 @@ function brokerPath(name: string, kind: PathKind, ceiling: string | null, broker
       const worker = sluice ? 'sluice-broker-pg.ts' : `${broker}-minimal.ts`;
       const args = sluice ? [broker] : [];
       const batch = sluice ? settings.sluiceBrokerBatch : settings.brokerBatch;
-      const config: WorkerConfig = { ...baseConfig(context, target.table, rows, batch), topic, group, write };
+      const config: WorkerConfig = { ...baseConfig(context, target.table, rows, batch), topic, group, write, ...extra };
       const streamKey = sluice ? `sluice:${topic}` : topic;
       if (broker === 'redis') await targets.createRedisGroup(streamKey, group);
       else await targets.createKafkaTopic(topic, settings.partitions);
@@ -198,4 +206,6 @@ export const PATHS: readonly PathDef[] = [
   brokerPath('row-insert-baseline', 'baseline', 'redis-copy-minimal', 'redis', false, 'row'),
   brokerPath('kafka-copy-minimal', 'ceiling', null, 'kafka', false),
   brokerPath('kafka-pg', 'sluice', 'kafka-copy-minimal', 'kafka', true),
+  // The same with the Kafka adapter's opt-in packEnvelopes: one record per partition and publish.
+  brokerPath('kafka-pg-packed', 'sluice', 'kafka-copy-minimal', 'kafka', true, 'copy', { packEnvelopes: true }),
 ];

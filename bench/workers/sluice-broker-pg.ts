@@ -16,7 +16,12 @@ const [, , , brokerName] = process.argv;
 
 function connectBroker(config: WorkerConfig): Broker {
   if (brokerName === 'kafka') {
-    return createKafkaBroker({ brokers: config.kafkaBrokers, clientId: `bench-${config.role}-${process.pid}`, partitions: config.partitions ?? 3 });
+    return createKafkaBroker({
+      brokers: config.kafkaBrokers,
+      clientId: `bench-${config.role}-${process.pid}`,
+      partitions: config.partitions ?? 3,
+      packEnvelopes: config.packEnvelopes === true,
+    });
   }
   if (brokerName === 'redis') return createRedisBroker({ url: config.redisUrl });
   throw new Error(`sluice-broker-pg: the broker (second argument) must be redis or kafka, got ${String(brokerName)}`);
