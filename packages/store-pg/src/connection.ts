@@ -86,22 +86,31 @@ export async function withClient<T>(
   }
 }
 
+/** What a transaction body can add besides its own queries. */
+export interface TransactionHooks {
+  /** Runs `callback` only once the transaction is committed (for session state a rollback would undo). */
+  onCommit(callback: () => void): void;
+  /**
+   * Sends `sql` (statements without parameters) in the same round trip as `COMMIT`, before it:
+   * the last statements of a write cost no round trip of their own. A failing one rolls back all.
+   */
+  withCommit(sql: string): void;
+}
+
 /**
  * Runs `fn` inside BEGIN … COMMIT on one client; on any failure rolls back and rethrows the
- * original error. A client whose rollback fails is destroyed. Callbacks given to `onCommit` run
- * only once the transaction is committed (for session state that a rollback would undo).
+ * original error. A client whose rollback fails is destroyed. See {@link TransactionHooks}.
  */
-export function withTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: PoolClient, onCommit: (callback: () => void) => void) => Promise<T>,
-): Promise<T> {
+export function withTransaction<T>(pool: pg.Pool, fn: (client: PoolClient, hooks: TransactionHooks) => Promise<T>): Promise<T> {
   return withClient(pool, async (client, markBroken) => {
     const committed: (() => void)[] = [];
+    const last: string[] = [];
     await client.query('BEGIN');
     let result: T;
     try {
-      result = await fn(client, (callback) => committed.push(callback));
-      await client.query('COMMIT');
+      result = await fn(client, { onCommit: (callback) => committed.push(callback), withCommit: (sql) => last.push(sql) });
+      last.push('COMMIT');
+      await client.query(last.join(';\n'));
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => markBroken(rollbackError));
       throw error;

@@ -21,10 +21,10 @@ import {
   readCheckpointSql,
   readDeadLettersSql,
   toDeadLetter,
-  upsertCheckpoint,
+  upsertCheckpointSql,
   type DeadLetterRow,
 } from './bookkeeping.js';
-import { copyChunks, createPool, withTransaction } from './connection.js';
+import { copyChunks, createPool, withTransaction, type TransactionHooks } from './connection.js';
 import { INTERNAL_TABLES } from './ddl.js';
 import { refusal, sqlStateOf, toStoreError, type FailureContext } from './errors.js';
 import { latestMigration, migrateTables } from './migrations.js';
@@ -112,13 +112,8 @@ export function createPgStore(options: PgStoreOptions): Store {
     return tables.get(table) ?? remember(latest.spec);
   }
 
-  /** Sends the rows of a prepared batch: COPY into the table, or into staging then upsert. */
-  async function sendRows(
-    client: PoolClient,
-    table: CompiledTable,
-    batch: PreparedBatch,
-    onCommit: (fn: () => void) => void,
-  ): Promise<void> {
+  /** Sends the rows of a prepared batch: COPY into the table, or into staging then (with the COMMIT) upsert. */
+  async function sendRows(client: PoolClient, table: CompiledTable, batch: PreparedBatch, hooks: TransactionHooks): Promise<void> {
     if (batch.mode === 'append') {
       await copyChunks(client, table.copyIntoTable, batch.chunks);
       return;
@@ -126,13 +121,13 @@ export function createPgStore(options: PgStoreOptions): Store {
     let ready = staged.get(client);
     if (ready?.has(table.staging) !== true) {
       await client.query(table.createStaging);
-      onCommit(() => {
+      hooks.onCommit(() => {
         if (ready === undefined) staged.set(client, (ready = new Set()));
         ready.add(table.staging);
       });
     }
     await copyChunks(client, table.copyIntoStaging, batch.chunks);
-    await client.query(table.merge);
+    hooks.withCommit(table.merge);
   }
 
   return {
@@ -162,10 +157,11 @@ export function createPgStore(options: PgStoreOptions): Store {
       const result: WriteResult = { written: count, deadLetters: deadLetters.length };
       if (count === 0 && deadLetters.length === 0 && checkpoint === undefined) return result;
       await run(prepared.context, () =>
-        withTransaction(pool, async (client, onCommit) => {
-          if (table !== undefined && count > 0) await sendRows(client, table, prepared, onCommit);
+        withTransaction(pool, async (client, hooks) => {
+          // Dead letters first: the merge and the checkpoint go out with the COMMIT.
           await insertDeadLetters(client, schema, deadLetters);
-          if (checkpoint !== undefined) await upsertCheckpoint(client, schema, checkpoint);
+          if (table !== undefined && count > 0) await sendRows(client, table, prepared, hooks);
+          if (checkpoint !== undefined) hooks.withCommit(upsertCheckpointSql(schema, checkpoint));
         }),
       );
       return result;

@@ -15,7 +15,7 @@ export interface FileSourceOptions {
   path: string;
   /** Stable source name (checkpoint stream id); defaults to the file's base name. */
   name?: string;
-  /** Bytes read per chunk, and so the most records emitted between two flow checks (default 256 KiB). */
+  /** Bytes read per chunk, and so the most records emitted between two flow checks (default 64 KiB). */
   chunkSize?: number;
   /**
    * Largest single record, in bytes, the source holds in memory (default 64 MiB). A larger one —
@@ -46,8 +46,12 @@ export interface ParserStart<T> {
   parser: ChunkParser<T>;
 }
 
-/** Default bytes per chunk: 256 KiB (measured as fast as 1 MiB, and finer-grained backpressure). */
-export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+/**
+ * Default bytes per chunk: 64 KiB. Parsing a chunk is one synchronous stretch of the event loop,
+ * and the store's write in flight waits through it for its next round trip: at 256 KiB (about
+ * 5 ms of CSV parsing) that held a 10,000-row PostgreSQL write at 100 ms instead of 85 ms.
+ */
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 /** Default largest record: 64 MiB. */
 export const DEFAULT_MAX_RECORD_BYTES = 64 << 20;
 const EMPTY = Buffer.alloc(0);
