@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './retry.js';
 export * from './sql.js';
 export * from './decimal.js';
+export * from './prepared-writes.js';
 export * from './migrations.js';
 export * from './env.js';
 export * from './schemas/index.js';

@@ -4,6 +4,7 @@
  * the checkpoint in the same transaction, versioned migrations under an advisory lock.
  */
 import {
+  PreparedWrites,
   assertTableSpecs,
   specChecksum,
   type DeadLetter,
@@ -42,8 +43,8 @@ export function createPgStore(options: PgStoreOptions): Store {
   /** Staging tables that exist in each connection's session (added only after a commit). */
   const staged = new WeakMap<PoolClient, Set<string>>();
   const stagingNames = new Map<string, string>();
-  /** Batches encoded ahead by `prepare`, with the compiled table they were encoded for. */
-  const preparedBatches = new WeakMap<WriteBatch, { table: CompiledTable; prepared: PreparedBatch }>();
+  /** Batches encoded ahead by `prepare`. */
+  const ahead = new PreparedWrites<CompiledTable | undefined, PreparedBatch>();
   let closed = false;
 
   const stagingName = (table: string, checksum: string): string => {
@@ -151,8 +152,7 @@ export function createPgStore(options: PgStoreOptions): Store {
         throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, deadLetters?, checkpoint? }');
       }
       const table = batch.table === undefined ? undefined : await compiled(batch.table);
-      const ahead = preparedBatches.get(batch);
-      const prepared = ahead !== undefined && ahead.table === table ? ahead.prepared : prepareBatch(table, batch, schema);
+      const prepared = ahead.take(batch, table) ?? prepareBatch(table, batch, schema);
       const { count, deadLetters, checkpoint } = prepared;
       const result: WriteResult = { written: count, deadLetters: deadLetters.length };
       if (count === 0 && deadLetters.length === 0 && checkpoint === undefined) return result;
@@ -169,12 +169,8 @@ export function createPgStore(options: PgStoreOptions): Store {
 
     prepare(batch: WriteBatch): void {
       const table = typeof batch?.table === 'string' ? tables.get(batch.table) : undefined;
-      if (closed || table === undefined || preparedBatches.has(batch)) return;
-      try {
-        preparedBatches.set(batch, { table, prepared: prepareBatch(table, batch, schema) });
-      } catch {
-        // Left for write(), which refuses the batch with this same error.
-      }
+      // A batch it cannot encode is left for write(), which refuses it with the same error.
+      if (!closed && table !== undefined) ahead.prepare(batch, table, () => prepareBatch(table, batch, schema));
     },
 
     async readCheckpoint(stream: string): Promise<Position | undefined> {

@@ -9,8 +9,6 @@ import { planWrite, type Chunk, type CompiledTable } from './table-writer.js';
 
 /** A batch checked and converted, ready to run (its checkpoint excepted, stamped at write time). */
 export interface BatchPlan {
-  /** The compiled table the rows were checked against; `undefined` for a batch without table. */
-  readonly table: CompiledTable | undefined;
   /** The statements of the rows, then of the dead letters. */
   readonly chunks: readonly Chunk[];
   /** Rows written: after de-duplication on the key in merge mode. */
@@ -53,5 +51,5 @@ export function planBatch(batch: WriteBatch, table: CompiledTable | undefined, d
   }
   const letters = batch.deadLetters ?? [];
   chunks.push(...planWrite(deadLetters, letters.map(deadLetterRow), 'append'));
-  return { table, chunks, written, deadLetters: letters.length };
+  return { chunks, written, deadLetters: letters.length };
 }

@@ -5,6 +5,7 @@
  * checkpoint, written with cached multi-row prepared statements.
  */
 import {
+  PreparedWrites,
   ConfigError,
   StoreError,
   assertIdentifier,
@@ -151,15 +152,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   /** Plans made by `prepare`, each used by the next `write` of the same batch object. */
-  const plans = new WeakMap<WriteBatch, BatchPlan>();
+  const ahead = new PreparedWrites<CompiledTable | undefined, BatchPlan>();
 
   /** The plan of a batch: the one `prepare` made, if its table has not been migrated since, else a new one. */
   async function planOf(db: Connection, batch: WriteBatch): Promise<BatchPlan> {
-    const ready = plans.get(batch);
-    plans.delete(batch);
     const name = batchTable(batch);
     const table = name === undefined ? undefined : await lookup(db, name);
-    return ready !== undefined && ready.table === table ? ready : planBatch(batch, table, deadLetters);
+    return ahead.take(batch, table) ?? planBatch(batch, table, deadLetters);
   }
 
   async function write(db: Connection, batch: WriteBatch): Promise<WriteResult> {
@@ -206,15 +205,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // Only against a table this store already knows: reading a recorded spec needs the
       // connection, so a batch for any other table is planned by write. A batch that fails its
       // checks is left unplanned too, for write to refuse with its error.
+      let name: string | undefined;
       try {
-        if (closed) return;
-        const name = batchTable(batch);
-        const table = name === undefined ? undefined : tables.get(name);
-        if (name !== undefined && table === undefined) return;
-        plans.set(batch, planBatch(batch, table, deadLetters));
+        name = batchTable(batch);
       } catch {
-        plans.delete(batch);
+        return;
       }
+      const table = name === undefined ? undefined : tables.get(name);
+      if (closed || (name !== undefined && table === undefined)) return;
+      ahead.prepare(batch, table, () => planBatch(batch, table, deadLetters));
     },
 
     readCheckpoint(stream) {

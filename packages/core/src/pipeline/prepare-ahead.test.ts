@@ -7,11 +7,11 @@ import { load } from './load.js';
 import { persist } from './persist.js';
 
 /**
- * A store whose writes take a while and that logs prepare and write calls: batch k + 1 must be
- * prepared while batch k is still being written, and each write must get the batch prepared for it.
+ * A store whose writes take a while and that counts how prepare and write calls interleave: batch
+ * k + 1 must be prepared while batch k is still being written, and each write must get the batch
+ * prepared for it.
  */
 function slowStore() {
-  const log: string[] = [];
   const prepared = new WeakSet<WriteBatch>();
   const rows: Row[] = [];
   let writing = 0;
@@ -23,12 +23,10 @@ function slowStore() {
     prepare: (batch) => {
       prepared.add(batch);
       if (writing > 0) preparedWhileWriting++;
-      log.push(`prepare ${batch.rows.length}`);
     },
     write: async (batch) => {
       if (!prepared.has(batch)) unprepared++;
       writing++;
-      log.push(`write ${batch.rows.length}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
       rows.push(...batch.rows);
       writing--;
@@ -39,7 +37,7 @@ function slowStore() {
     query: async () => [],
     close: async () => undefined,
   };
-  return { store, log, rows, stats: () => ({ preparedWhileWriting, unprepared }) };
+  return { store, rows, stats: () => ({ preparedWhileWriting, unprepared }) };
 }
 
 const source = () => generatorSource({ name: 'gen', count: 1000, make: (i) => ({ id: i }), chunkSize: 100 });

@@ -221,7 +221,6 @@ export class CsvScanner {
   finish(rest: Buffer, restOffset: number, onRow: CsvRowHandler): void {
     const n = rest.length;
     if (n === 0) return;
-    for (let i = this.scanned; i < n; i++) this.high |= rest[i]!;
     switch (this.state) {
       case State.FieldStart:
         this.fieldStart = n;
@@ -264,8 +263,7 @@ export class CsvScanner {
     if (!ascii) problem ??= utf8Problem(window, rowStart, rowEnd, windowOffset);
     const count = problem === undefined ? this.fieldCount : 0;
     this.problem = undefined;
-    this.fieldCount = 0;
-    this.high = 0;
+    this.clearFields();
     if (isLineEnd(window, rowStart, rowEnd)) return true; // a blank line
     row.count = count;
     row.problem = problem;
