@@ -1,15 +1,25 @@
 /** The command line of `pnpm full-pipeline`: usage text, parsing and checked option values. */
 import { accessSync, constants, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '@sluice/core';
+import {
+  UsageError,
+  brokerUrlForms,
+  integerOption,
+  numberOption,
+  parseBrokerUrl,
+  parseCommandLine,
+  parseStoreUrl,
+  storeUrlForms,
+  type BrokerTarget,
+  type StoreTarget,
+} from '@sluice/runtime';
 import { namesFor, type Kind, type Names } from './tables.js';
-import { brokerKinds, storeKinds, type BrokerKind, type StoreKind } from './wiring.js';
 
 /** The usage text (`--help`). */
 export const usage = `Usage: pnpm full-pipeline [run|serve|produce|consume|report|gen] [options]
   run (default)  everything in one process: API → producer → broker → consumer → store → report
-  serve          the streaming APIs (GET /metrics, /workorders) and, with --broker redis|kafka, the webhook
+  serve          the streaming APIs (GET /metrics, /workorders) and, with a broker other than memory, the webhook
   produce        read the APIs (--api) or the files and publish to the broker
   consume        persist from the broker into the store
   report         run the analysis on the store and write report.html, report.json, report.md
@@ -17,8 +27,11 @@ export const usage = `Usage: pnpm full-pipeline [run|serve|produce|consume|repor
 
   --metrics FILE --workorders FILE   input files (JSON arrays); generated when absent (run)
   --out DIR                          report and embedded database directory (default ./sluice-out)
-  --broker memory|redis|kafka        (default memory; separate processes need redis or kafka)
-  --store sqlite|pg                  (default sqlite, in DIR/sluice.db)
+  --broker memory|redis|kafka|rabbitmq|URL
+                                     (default SLUICE_BROKER, else memory; separate processes need a server)
+                                     URL: ${brokerUrlForms.join(', ')}
+  --store sqlite|pg|URL              (default SLUICE_STORE, else sqlite in DIR/sluice.db)
+                                     URL: ${storeUrlForms.join(', ')}
   --prefix NAME                      prefix of topics, tables, consumer group and checkpoints,
                                      so several pipelines share one broker and store
   --speed N                          replay pacing of the APIs, N × real time (serve, run)
@@ -29,15 +42,20 @@ export const usage = `Usage: pnpm full-pipeline [run|serve|produce|consume|repor
   --body-limit BYTES                 serve: largest webhook body (default 16 MiB)
   --group G --consumer C             consume: consumer group and member name
   --idle-stop-ms N                   consume: end once idle this long with nothing left
-  Environment: SLUICE_REDIS_URL, SLUICE_KAFKA_BROKERS, SLUICE_PG_URL.`;
+  -h, --help                         this text
+  Environment: SLUICE_BROKER, SLUICE_STORE, SLUICE_REDIS_URL, SLUICE_KAFKA_BROKERS,
+  SLUICE_RABBITMQ_URL, SLUICE_PG_URL, SLUICE_PROGRESS_INTERVAL_MS (progress lines when not on a terminal).`;
+
+/** The commands. */
+export const commands = ['run', 'serve', 'produce', 'consume', 'report', 'gen'] as const;
+export type Command = (typeof commands)[number];
 
 /** Parsed and checked command line. */
 export interface CliOptions {
-  command: string;
-  help: boolean;
+  command: Command;
   out: string;
-  broker: BrokerKind;
-  store: StoreKind;
+  broker: BrokerTarget;
+  store: StoreTarget;
   names: Names;
   /** Both input files, or undefined when neither was given. */
   files: Record<Kind, string> | undefined;
@@ -50,20 +68,6 @@ export interface CliOptions {
   group?: string;
   consumer?: string;
   idleStopMs?: number;
-}
-
-function choice<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`, name);
-  return value as T;
-}
-
-function numberOf(name: string, text: string | undefined, allowZero = false): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
-    throw new ConfigError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${text}"`, name);
-  }
-  return n;
 }
 
 /** The input file of `--name`, resolved; throws a `ConfigError` when it cannot be read. */
@@ -86,62 +90,49 @@ function inputFiles(metrics: string | undefined, workorders: string | undefined)
   return { metrics: readableFile('metrics', metrics), workorders: readableFile('workorders', workorders) };
 }
 
-/** Parses `argv` (without node and script); throws `ConfigError` on anything wrong. */
-export function parseCli(argv: readonly string[]): CliOptions {
-  try {
-    return checkCli(parseArgv(argv));
-  } catch (error) {
-    // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
-    if ((error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS')) {
-      throw new ConfigError(`${(error as Error).message}\n${usage}`, 'argv');
-    }
-    throw error;
-  }
-}
+const options = {
+  metrics: { type: 'string' },
+  workorders: { type: 'string' },
+  out: { type: 'string', default: 'sluice-out' },
+  broker: { type: 'string' },
+  store: { type: 'string' },
+  prefix: { type: 'string', default: '' },
+  speed: { type: 'string' },
+  port: { type: 'string' },
+  api: { type: 'string' },
+  incremental: { type: 'boolean', default: false },
+  token: { type: 'string' },
+  'body-limit': { type: 'string' },
+  group: { type: 'string' },
+  consumer: { type: 'string' },
+  'idle-stop-ms': { type: 'string' },
+} as const;
 
-function parseArgv(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      metrics: { type: 'string' },
-      workorders: { type: 'string' },
-      out: { type: 'string', default: 'sluice-out' },
-      broker: { type: 'string', default: 'memory' },
-      store: { type: 'string', default: 'sqlite' },
-      prefix: { type: 'string', default: '' },
-      speed: { type: 'string' },
-      port: { type: 'string' },
-      api: { type: 'string' },
-      incremental: { type: 'boolean', default: false },
-      token: { type: 'string' },
-      'body-limit': { type: 'string' },
-      group: { type: 'string' },
-      consumer: { type: 'string' },
-      'idle-stop-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
-
-function checkCli({ values, positionals }: ReturnType<typeof parseArgv>): CliOptions {
+/**
+ * Parses `argv` (without node and script). Throws `HelpRequested` for `--help`, `UsageError` or
+ * `ConfigError` on anything wrong.
+ */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const { values, positionals } = parseCommandLine(argv, { usage, options, positionals: { max: 1, names: 'command' } });
+  const command = positionals[0] ?? 'run';
+  if (!(commands as readonly string[]).includes(command)) throw new UsageError(`unknown command "${command}": use one of ${commands.join(', ')}`, 'command');
+  const out = resolve(values.out);
   const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
   return {
-    command: positionals[0] ?? 'run',
-    help: values.help,
-    out: resolve(values.out),
-    broker: choice('broker', values.broker, brokerKinds),
-    store: choice('store', values.store, storeKinds),
+    command: command as Command,
+    out,
+    broker: parseBrokerUrl(values.broker ?? env.SLUICE_BROKER ?? 'memory', env),
+    store: parseStoreUrl(values.store ?? env.SLUICE_STORE ?? 'sqlite', { env, defaultSqliteFile: join(out, 'sluice.db') }),
     names: namesFor(values.prefix),
-    files: values.help ? undefined : inputFiles(values.metrics, values.workorders),
+    files: inputFiles(values.metrics, values.workorders),
     incremental: values.incremental,
-    ...optional('speed', numberOf('speed', values.speed)),
-    ...optional('port', numberOf('port', values.port, true)),
+    ...optional('speed', numberOption('speed', values.speed, { exclusiveMin: 0 })),
+    ...optional('port', integerOption('port', values.port, { min: 0, max: 65535 })),
     ...optional('api', values.api),
     ...optional('token', values.token),
-    ...optional('bodyLimit', numberOf('body-limit', values['body-limit'])),
+    ...optional('bodyLimit', integerOption('body-limit', values['body-limit'], { min: 1 })),
     ...optional('group', values.group),
     ...optional('consumer', values.consumer),
-    ...optional('idleStopMs', numberOf('idle-stop-ms', values['idle-stop-ms'])),
+    ...optional('idleStopMs', integerOption('idle-stop-ms', values['idle-stop-ms'], { min: 1 })),
   };
 }

@@ -2,51 +2,47 @@
  * `pnpm full-pipeline [command] [options]`: the machine-data pipeline, in one process (`run`, the
  * default) or as separate processes (`serve`, `produce`, `consume`, `report`). See `usage`.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError, describeError, storeDeadLetters, type Broker, type PipelineRun, type Store } from '@sluice/core';
-import { parseCli, usage, type CliOptions } from './cli-options.js';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ConfigError, storeDeadLetters, type Broker, type PipelineRun, type Store } from '@sluice/core';
+import { createProgressView, createShutdown, openBrokerTarget, openStoreTarget, runMain, type ProgressTotal, type Shutdown } from '@sluice/runtime';
+import { parseCli, type CliOptions } from './cli-options.js';
 import { consume } from './consume.js';
 import { formatDeadLetters, readDeadLettersSince } from './dead-letter-summary.js';
 import { generateFiles } from './generate.js';
 import { produce } from './produce.js';
-import { showProgress } from './progress.js';
 import { topThreeLines, writeReport } from './report.js';
 import { runAll } from './run-all.js';
 import { buildServer } from './server/app.js';
-import { machineTables } from './tables.js';
-import { connectBroker, openStore } from './wiring.js';
+import { kindNames, machineTables, type Kind } from './tables.js';
 
-/** The broker and store of one command, opened on first use and closed at the end. */
+/** The broker and store of one command, opened on first use and closed by the shutdown. */
 class Resources {
-  private broker?: Broker;
-  private store?: Store;
+  private broker?: Promise<Broker>;
+  private store?: Promise<Store>;
 
-  constructor(private readonly options: CliOptions) {}
+  constructor(
+    private readonly options: CliOptions,
+    private readonly shutdown: Shutdown,
+  ) {}
 
-  async getBroker(): Promise<Broker> {
-    return (this.broker ??= await connectBroker(this.options.broker, `sluice-${this.options.command}`));
+  getBroker(): Promise<Broker> {
+    return (this.broker ??= openBrokerTarget(this.options.broker, { clientId: `sluice-${this.options.command}` }).then((b) => this.shutdown.own(b)));
   }
 
   /** The store, with the machine tables migrated. */
-  async getStore(): Promise<Store> {
-    if (!this.store) {
-      if (this.options.store === 'sqlite') await mkdir(this.options.out, { recursive: true });
-      this.store = await openStore(this.options.store, join(this.options.out, 'sluice.db'));
-      await this.store.migrate(machineTables(this.options.names));
-    }
-    return this.store;
-  }
-
-  async close(): Promise<void> {
-    await this.broker?.close();
-    await this.store?.close();
+  getStore(): Promise<Store> {
+    return (this.store ??= openStoreTarget(this.options.store).then(async (store) => {
+      this.shutdown.own(store);
+      await store.migrate(machineTables(this.options.names));
+      return store;
+    }));
   }
 }
 
 /** Where dead letters can be looked at, for the messages. */
 function deadLetterPlace(options: CliOptions): string {
-  return options.store === 'sqlite' ? `table sluice_dead_letters in ${join(options.out, 'sluice.db')}` : 'table sluice_dead_letters in PostgreSQL';
+  return options.store.kind === 'sqlite' ? `table sluice_dead_letters in ${options.store.filename}` : 'table sluice_dead_letters in PostgreSQL';
 }
 
 /** Prints the dead letters written since `since` with their reasons, on stderr. */
@@ -55,23 +51,39 @@ async function tellDeadLetters(options: CliOptions, store: Store, since: number)
   for (const line of lines) console.error(line);
 }
 
-/** Runs a producer or consumer with progress and prints its summary as JSON on stdout. */
-async function runStage(label: string, run: PipelineRun, options: CliOptions, store: Store, since: number): Promise<void> {
-  showProgress(label, run.status$);
-  const summary = await run.done;
-  await tellDeadLetters(options, store, since);
-  console.log(JSON.stringify(summary));
+/** The sizes of the input files per producer pipeline, so the progress view shows percent and ETA. */
+async function fileTotals(files: Record<Kind, string> | undefined): Promise<Record<string, ProgressTotal>> {
+  if (!files) return {};
+  const entries = await Promise.all(kindNames.map(async (kind) => [`produce:${kind}`, { bytes: (await stat(files[kind])).size }] as const));
+  return Object.fromEntries(entries);
 }
 
-async function runCommand(options: CliOptions, resources: Resources): Promise<void> {
+/** Runs a producer or consumer with progress and prints its summary as JSON on stdout. */
+async function runStage(run: PipelineRun, options: CliOptions, store: Store, since: number, shutdown: Shutdown, totals: Record<string, ProgressTotal> = {}): Promise<void> {
+  shutdown.track(run);
+  const view = createProgressView();
+  view.track(run.status$, { totals });
+  try {
+    const summary = await run.done;
+    view.close();
+    await tellDeadLetters(options, store, since);
+    console.log(JSON.stringify(summary));
+  } finally {
+    view.close();
+  }
+}
+
+async function runCommand(options: CliOptions, resources: Resources, shutdown: Shutdown): Promise<void> {
   const { names } = options;
   const since = Date.now();
+  const brokerName = options.broker.kind;
   switch (options.command) {
     case 'run': {
       await mkdir(options.out, { recursive: true });
-      if (options.store === 'sqlite') await rm(join(options.out, 'sluice.db'), { force: true });
+      // A fresh embedded database for the default file only: a database named with --store is the user's.
+      if (options.store.kind === 'sqlite' && resolve(options.store.filename) === join(options.out, 'sluice.db')) await rm(options.store.filename, { force: true });
       const files = options.files ?? (await generateFiles(join(options.out, 'data')));
-      console.error(`metrics: ${files.metrics}\nworkorders: ${files.workorders}\nbroker: ${options.broker}, store: ${options.store}`);
+      console.error(`metrics: ${files.metrics}\nworkorders: ${files.workorders}\nbroker: ${options.broker.url}, store: ${options.store.url}`);
       const store = await resources.getStore();
       const result = await runAll({
         broker: await resources.getBroker(),
@@ -79,7 +91,7 @@ async function runCommand(options: CliOptions, resources: Resources): Promise<vo
         names,
         files,
         out: options.out,
-        handleSignals: true,
+        shutdown,
         ...(options.speed ? { speed: options.speed } : {}),
         ...(options.port !== undefined ? { port: options.port } : {}),
       });
@@ -93,7 +105,7 @@ async function runCommand(options: CliOptions, resources: Resources): Promise<vo
     }
     case 'serve': {
       if (!options.files) throw new ConfigError('serve needs --metrics FILE and --workorders FILE', 'metrics');
-      const webhook = options.broker !== 'memory';
+      const webhook = brokerName !== 'memory';
       const app = buildServer({
         stream: { files: options.files, ...(options.speed ? { speed: options.speed } : {}) },
         ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
@@ -109,20 +121,18 @@ async function runCommand(options: CliOptions, resources: Resources): Promise<vo
           : {}),
       });
       const address = await app.listen({ host: '127.0.0.1', port: options.port ?? 8080 });
-      console.log(`serving ${address}/metrics and ${address}/workorders${webhook ? `; webhook at ${address}/ingest/{metrics,workorders}` : ' (webhook off: give --broker redis|kafka)'}`);
-      await new Promise<void>((done) => {
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
-      await app.close();
+      shutdown.own(app);
+      console.log(`serving ${address}/metrics and ${address}/workorders${webhook ? `; webhook at ${address}/ingest/{metrics,workorders}` : ' (webhook off: give --broker with a server)'}`);
+      await shutdown.signalled;
       return;
     }
     case 'produce': {
       const input = options.api ? { api: options.api } : options.files ? { files: options.files } : undefined;
       if (!input) throw new ConfigError('produce needs --api URL or --metrics and --workorders', 'api');
       const store = await resources.getStore();
-      const run = produce({ broker: await resources.getBroker(), names, input, store, incremental: options.incremental, handleSignals: true });
-      return runStage('produce', run, options, store, since);
+      const run = produce({ broker: await resources.getBroker(), names, input, store, incremental: options.incremental });
+      const totals = await fileTotals('files' in input ? input.files : undefined);
+      return runStage(run, options, store, since, shutdown, totals);
     }
     case 'consume': {
       const store = await resources.getStore();
@@ -133,9 +143,8 @@ async function runCommand(options: CliOptions, resources: Resources): Promise<vo
         ...(options.group ? { group: options.group } : {}),
         ...(options.consumer ? { consumer: options.consumer } : {}),
         ...(options.idleStopMs ? { idleStopMs: options.idleStopMs } : {}),
-        handleSignals: true,
       });
-      return runStage('consume', run, options, store, since);
+      return runStage(run, options, store, since, shutdown);
     }
     case 'report': {
       const { files, result } = await writeReport(await resources.getStore(), names, options.out);
@@ -148,26 +157,16 @@ async function runCommand(options: CliOptions, resources: Resources): Promise<vo
       console.log(`${files.metrics}\n${files.workorders}\n${files.truth} (planted drivers)`);
       return;
     }
-    default:
-      throw new ConfigError(`unknown command "${options.command}"\n${usage}`, 'command');
   }
 }
 
-async function main(): Promise<void> {
+void runMain('full-pipeline', async () => {
   const options = parseCli(process.argv.slice(2));
-  if (options.help) return void console.log(usage);
-  const resources = new Resources(options);
+  const shutdown = createShutdown();
   try {
-    await runCommand(options, resources);
+    await runCommand(options, new Resources(options, shutdown), shutdown);
   } finally {
-    await resources.close();
+    await shutdown.close();
   }
-}
+});
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`full-pipeline: ${error instanceof ConfigError ? error.message : describeError(error)}`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  },
-);

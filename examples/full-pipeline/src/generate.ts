@@ -1,8 +1,8 @@
 /** Generated machine-data files of the sample's shape, with known planted relations. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, writeMachineDataFiles, type MachineDataOptions, type MachineDataTimeFormat, type MachineDataTruth } from '@sluice/core';
+import { choiceOption, integerOption, numberOption, parseCommandLine } from '@sluice/runtime';
+import { writeMachineDataFiles, type MachineDataOptions, type MachineDataTimeFormat, type MachineDataTruth } from '@sluice/core';
 
 /** The generated files, where the planted truth was written, and what they hold. */
 export interface GeneratedFiles {
@@ -24,53 +24,59 @@ export async function generateFiles(dir: string, options: MachineDataOptions = {
   return { ...paths, records: { metrics: written.metrics, workorders: written.workorders }, planted: written.truth };
 }
 
-/** Options of `sluice-gen machine-data`, parsed from the command line. */
+/** The usage text of `sluice-gen machine-data` (`--help`). */
+export const genUsage = `Usage: pnpm sluice-gen machine-data [options]
+  Writes metrics.json, workorder.json and truth.json (the planted drivers) into --out.
+  --out DIR                    where to write (default ./sluice-data)
+  --parameters N               machine parameters (default 20)
+  --products N                 products (default 2)
+  --counters N                 parameters that are cumulative counters (default 4)
+  --days N                     days of data (default 28)
+  --metric-interval-s N        mean seconds between samples of a parameter (default 600)
+  --workorder-interval-s N     mean seconds between work-order readings (default 3600)
+  --schedule concurrent|turns  products run at the same time (default), or take turns
+  --ids number|string          parameter ids as numbers or strings
+  --time-format iso|epoch-s|epoch-ms   how times are written (default iso)
+  --seed N                     random seed (default 1; same seed, same files)
+  -h, --help                   this text`;
+
+const genOptions = {
+  out: { type: 'string', default: 'sluice-data' },
+  seed: { type: 'string' },
+  parameters: { type: 'string' },
+  products: { type: 'string' },
+  counters: { type: 'string' },
+  days: { type: 'string' },
+  'metric-interval-s': { type: 'string' },
+  'workorder-interval-s': { type: 'string' },
+  schedule: { type: 'string' },
+  ids: { type: 'string' },
+  'time-format': { type: 'string', default: 'iso' },
+} as const;
+
+/**
+ * Options of `sluice-gen machine-data`, parsed from the command line (after the kind). Throws
+ * `HelpRequested` for `--help` and `UsageError` naming a bad option.
+ */
 export function parseGenArgs(argv: readonly string[]): { out: string; options: MachineDataOptions; timeFormat: MachineDataTimeFormat } {
-  const { values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      out: { type: 'string', default: 'sluice-data' },
-      seed: { type: 'string' },
-      parameters: { type: 'string' },
-      products: { type: 'string' },
-      counters: { type: 'string' },
-      days: { type: 'string' },
-      'metric-interval-s': { type: 'string' },
-      'workorder-interval-s': { type: 'string' },
-      schedule: { type: 'string' },
-      ids: { type: 'string' },
-      'time-format': { type: 'string', default: 'iso' },
-    },
-  });
-  const num = (name: keyof typeof values): number | undefined => {
-    const text = values[name] as string | undefined;
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative number, got "${text}"`, name);
-    return n;
-  };
-  const pick = <T extends string>(name: keyof typeof values, allowed: readonly T[]): T | undefined => {
-    const text = values[name] as string | undefined;
-    if (text === undefined) return undefined;
-    if (!(allowed as readonly string[]).includes(text)) throw new ConfigError(`--${name} must be one of ${allowed.join(', ')}, got "${text}"`, name);
-    return text as T;
-  };
+  const { values } = parseCommandLine(argv, { usage: genUsage, options: genOptions });
+  const whole = (name: keyof typeof genOptions, min: number) => integerOption(name, values[name], { min });
+  const positive = (name: keyof typeof genOptions) => numberOption(name, values[name], { exclusiveMin: 0 });
   const options: MachineDataOptions = {};
   const set = <K extends keyof MachineDataOptions>(key: K, value: MachineDataOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
   };
-  set('seed', num('seed'));
-  set('parameters', num('parameters'));
-  set('products', num('products'));
-  set('counters', num('counters'));
-  const days = num('days');
+  set('seed', whole('seed', 0));
+  set('parameters', whole('parameters', 1));
+  set('products', whole('products', 1));
+  set('counters', whole('counters', 0));
+  const days = positive('days');
   set('durationMs', days === undefined ? undefined : days * 86_400_000);
-  const mi = num('metric-interval-s');
+  const mi = positive('metric-interval-s');
   set('metricIntervalMs', mi === undefined ? undefined : mi * 1000);
-  const wi = num('workorder-interval-s');
+  const wi = positive('workorder-interval-s');
   set('workorderIntervalMs', wi === undefined ? undefined : wi * 1000);
-  set('schedule', pick('schedule', ['concurrent', 'turns'] as const));
-  set('ids', pick('ids', ['number', 'string'] as const));
-  return { out: values.out!, options, timeFormat: pick('time-format', ['iso', 'epoch-s', 'epoch-ms'] as const) ?? 'iso' };
+  set('schedule', choiceOption('schedule', values.schedule, ['concurrent', 'turns'] as const));
+  set('ids', choiceOption('ids', values.ids, ['number', 'string'] as const));
+  return { out: values.out, options, timeFormat: choiceOption('time-format', values['time-format'], ['iso', 'epoch-s', 'epoch-ms'] as const) ?? 'iso' };
 }

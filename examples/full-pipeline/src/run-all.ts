@@ -5,11 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import { Subject, merge } from 'rxjs';
+import { createProgressView, type Shutdown } from '@sluice/runtime';
 import { quoteIdentifier, sleep, type Broker, type CorrelationResult, type DeadLetter, type PipelineRun, type PipelineSummary, type StatusEvent, type Store } from '@sluice/core';
 import { consume } from './consume.js';
 import { readDeadLettersSince } from './dead-letter-summary.js';
 import { produce } from './produce.js';
-import { showProgress } from './progress.js';
 import { writeReport, type ReportFiles } from './report.js';
 import { buildServer } from './server/app.js';
 import { groupOf, kindNames, machineTables, topicOf, type Kind, type Names } from './tables.js';
@@ -27,8 +27,8 @@ export interface RunAllOptions {
   port?: number;
   /** Show progress on stderr (default true). */
   progress?: boolean;
-  /** Stop gracefully on SIGINT/SIGTERM (the CLI turns it on). */
-  handleSignals?: boolean;
+  /** Stops the producer and consumer gracefully on SIGINT/SIGTERM (the CLI passes its own). */
+  shutdown?: Shutdown;
 }
 
 /** What a whole run did. */
@@ -72,23 +72,25 @@ export async function runAll(options: RunAllOptions): Promise<RunAllResult> {
   const server = buildServer({ stream: { files: options.files, ...(options.speed ? { speed: options.speed } : {}) }, status$ });
   await server.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const api = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  const signals = options.handleSignals ? { handleSignals: true } : {};
-  const producer = produce({ broker, names, input: { api }, store, ...signals });
-  const consumer = consume({ broker, store, names, ...signals });
+  const producer = produce({ broker, names, input: { api }, store });
+  const consumer = consume({ broker, store, names });
+  options.shutdown?.track(producer);
+  options.shutdown?.track(consumer);
   const all$ = merge(producer.status$, consumer.status$);
   const forward = all$.subscribe(status$);
-  const progress = options.progress === false ? undefined : showProgress('pipeline', all$);
+  const progress = options.progress === false ? undefined : createProgressView();
+  progress?.track(all$);
   try {
     const produced = await producer.done;
     await caughtUp(broker, names, consumer);
     const consumed = await consumer.stop();
-    progress?.unsubscribe();
+    progress?.close();
     const { files, result } = await writeReport(store, names, options.out);
     const deadLetters = await readDeadLettersSince(store, names, startedAt);
     return { produced, consumed, files, result, deadLetters };
   } finally {
     await consumer.stop().catch(() => undefined);
-    progress?.unsubscribe();
+    progress?.close();
     forward.unsubscribe();
     status$.complete();
     await server.close();

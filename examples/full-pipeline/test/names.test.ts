@@ -29,8 +29,11 @@ describe('pipeline names', () => {
     for (const bad of ['7up', 'a-b', 'drop table', 'x'.repeat(41)]) expect(() => namesFor(bad), bad).toThrow(ConfigError);
     expect(() => parseCli(['consume', '--prefix', 'a;b'])).toThrow(/--prefix must start with a letter/);
     expect(() => parseCli(['--brokr', 'redis'])).toThrow(ConfigError);
-    expect(() => parseCli(['--broker', 'rabbit'])).toThrow(/--broker must be one of memory, redis, kafka/);
-    expect(() => parseCli(['--port', 'eighty'])).toThrow(/--port must be a non-negative number/);
+    expect(() => parseCli(['--broker', 'rabbit'])).toThrow(/cannot open broker "rabbit": it has no scheme; use one of memory:, redis:\/\//);
+    expect(() => parseCli(['--store', 'mysql://root:pw@db/x'])).toThrow(/the scheme "mysql:" is not a store/);
+    expect(() => parseCli(['--store', 'mysql://root:pw@db/x'])).not.toThrow(/:pw@/);
+    expect(parseCli(['--broker', 'redis://127.0.0.1:6379/1', '--store', 'pg']).broker).toMatchObject({ kind: 'redis', url: 'redis://127.0.0.1:6379/1' });
+    expect(() => parseCli(['--port', 'eighty'])).toThrow(/--port must be a whole number from 0 to 65535, got "eighty"/);
     expect(parseCli(['serve', '--port', '0', '--prefix', 'p1']).port).toBe(0);
   });
 });

@@ -19,7 +19,8 @@ const DAY = 86_400_000;
 
 /** Runs the command and checks what every run must show: exit 0, the three files, the shape. */
 async function runOneCommand(files: { metrics: string; workorders: string }, out: string, idType: 'number' | 'string') {
-  const result = await runCli(['--metrics', files.metrics, '--workorders', files.workorders, '--out', out], 90_000);
+  // stderr is a pipe here, as in `pnpm full-pipeline 2>&1 | cat`: progress comes as plain lines.
+  const result = await runCli(['--metrics', files.metrics, '--workorders', files.workorders, '--out', out], 90_000, { SLUICE_PROGRESS_INTERVAL_MS: '100' });
   expect(result.code, result.stderr).toBe(0);
   for (const name of ['report.html', 'report.json', 'report.md']) {
     expect(result.stdout).toContain(join(out, name));
@@ -57,6 +58,10 @@ describe('the one command (pnpm full-pipeline)', () => {
       expect(stderr).toMatch(new RegExp(`published ${files.records.metrics + files.records.workorders}\\b`));
       expect(stderr).toMatch(/rejected 0/);
       expect(stderr).not.toMatch(/dead letters/);
+      // Progress lines while the run goes on (no "done in" yet), not only a summary at the end.
+      expect(stderr).toMatch(/^\[\d+\.\ds\] (produce|consume):metrics {2}read [\d,]+ · .*\d\/s$/m);
+      expect(stderr).toMatch(/^\[\d+\.\ds\] consume:metrics {2}read [\d,]+ · persisted [\d,]+ · rejected 0 · [\d,]+\/s · (done|stopped) in /m);
+      expect(stderr).not.toContain('\x1b[');
     });
   }
 

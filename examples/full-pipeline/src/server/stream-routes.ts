@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { jsonArraySource, timeSchema, type SourceRecord } from '@sluice/core';
 import { kindNames, type Kind } from '../tables.js';
 import { PacedWriter } from './paced-writer.js';
-import { sseHeaders, sseMessage, wantsEventStream } from './sse.js';
+import { sseHeaders, sseMessage, wantsEventStream } from '@sluice/runtime';
 
 /** The files behind the endpoints, and the replay speed. */
 export interface StreamRoutesOptions {
