@@ -1,1 +1,4 @@
-export {};
+/** @sluice/source-parquet: Parquet files as Sluice sources, read row group by row group with hyparquet. */
+export { parquetSource, DEFAULT_CHUNK_ROWS, type ParquetSourceOptions, type ParquetRecord, type ParquetValue } from './parquet-source.js';
+export type { TypeMappingOptions, TimestampMapping, Int64Mapping, DecimalMapping } from './type-mapping.js';
+export { ParquetFileError } from './errors.js';

@@ -8,3 +8,7 @@ export { generatorSource, type GeneratorSourceOptions } from './generator-source
 /** Building blocks for parsing JSON-array and UTF-8 input that does not come from a file (e.g. a request body). */
 export { JsonArrayParser } from './json-array-parser.js';
 export { utf8Problem } from './utf8.js';
+/** Building blocks for sources in other packages (e.g. @sluice/source-parquet): the flow-controlled read loop and fast record objects. */
+export { chunkedObservable, asSourceError, type ChunkProducer } from './chunked-observable.js';
+export { recordFactory, type RecordFactory } from './record-factory.js';
+export { directorySource, directoryCursor, isFileEnd, type DirectorySourceOptions, type DirectoryCursor } from './directory-source.js';

@@ -1,0 +1,67 @@
+/**
+ * A Parquet file as hyparquet's `AsyncBuffer`: byte ranges read on demand through one file handle,
+ * so a read holds the footer and the row group it decodes, never the whole file, and releases the
+ * handle when it ends.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { describeError } from '@sluice/core';
+import type { AsyncBuffer } from 'hyparquet';
+import { ParquetFileError } from './errors.js';
+
+/** An open Parquet file. */
+export interface ParquetFileBuffer extends AsyncBuffer {
+  /** Closes the handle; later slices reject. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Opens `path` for source `sourceName`; a missing, unreadable or non-regular file rejects with a `ParquetFileError`. */
+export async function openParquetFile(path: string, sourceName: string): Promise<ParquetFileBuffer> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new ParquetFileError(
+      `Source "${sourceName}" cannot open ${path}: ${describeError(error)}. Check that the file exists and is readable.`,
+      sourceName,
+      path,
+      { cause: error },
+    );
+  }
+  let size: number;
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error('it is not a regular file');
+    size = stats.size;
+  } catch (error) {
+    await handle.close();
+    throw new ParquetFileError(`Source "${sourceName}" cannot read ${path}: ${describeError(error)}. Give the path of a Parquet file.`, sourceName, path, {
+      cause: error,
+    });
+  }
+  let closed: Promise<void> | undefined;
+  // The footer read (hyparquet fetches up to the last 512 KiB) is kept: for a small file it holds the
+  // row groups too, which are then served from it instead of read a second time.
+  let tail: { start: number; bytes: Uint8Array } | undefined;
+  return {
+    byteLength: size,
+    async slice(start: number, end = size): Promise<ArrayBuffer> {
+      end = Math.min(end, size);
+      if (tail !== undefined && start >= tail.start && end <= tail.start + tail.bytes.length) {
+        return tail.bytes.slice(start - tail.start, end - tail.start).buffer;
+      }
+      const length = Math.max(0, end - start);
+      const bytes = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
+        if (bytesRead === 0) {
+          throw new Error(`the file ended at byte ${start + done}, before byte ${start + length} that its footer points to (it shrank while being read?)`);
+        }
+        done += bytesRead;
+      }
+      if (tail === undefined && end === size) tail = { start, bytes };
+      return bytes.buffer;
+    },
+    close: () => (closed ??= handle.close()),
+  };
+}
