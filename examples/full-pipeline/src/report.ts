@@ -1,12 +1,13 @@
 /**
- * The ETL: reads the persisted metrics and work orders from the store, ranks each product's
- * parameters with `rankCorrelations`, and writes report.html, report.json and report.md.
+ * The ETL: streams the persisted metrics and work orders from the store, ranks each product's
+ * parameters with `correlationFold` (the result of `rankCorrelations`, in bounded memory), and
+ * writes report.html, report.json and report.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   quoteIdentifier,
-  rankCorrelations,
+  rankCorrelationsOf,
   renderReportHtml,
   renderReportJson,
   renderReportMarkdown,
@@ -35,21 +36,48 @@ function idParser(): (text: unknown) => number | string {
   };
 }
 
-/** Reads both tables into the shapes `rankCorrelations` takes. */
-export async function readMachineData(store: Store, names: Names): Promise<{ metrics: MetricColumns; workorders: Workorder[] }> {
+/** Rows per chunk read from the store: memory holds about one chunk of rows at a time. */
+const CHUNK_ROWS = 10_000;
+
+/** The work-order readings (few: one per product and reading interval), read in chunks. */
+export async function readWorkorders(store: Store, names: Names, parseId = idParser()): Promise<Workorder[]> {
+  const workorders: Workorder[] = [];
+  const sql = `SELECT product, time, production FROM ${quoteIdentifier(names.workordersTable)}`;
+  for await (const rows of store.stream(sql, [], { chunkSize: CHUNK_ROWS })) {
+    for (const row of rows) workorders.push({ product: parseId(row.product), time: Number(row.time), production: Number(row.production) });
+  }
+  return workorders;
+}
+
+/**
+ * The metric samples as chunks of columns, one parameter after another (ordered by parameter,
+ * then time, as `correlationFold` needs them). Nothing but the current chunk is held.
+ */
+export async function* metricChunks(store: Store, names: Names, parseId = idParser()): AsyncGenerator<MetricColumns> {
+  const sql = `SELECT parameter, time, val FROM ${quoteIdentifier(names.metricsTable)} ORDER BY parameter, time`;
+  for await (const rows of store.stream(sql, [], { chunkSize: CHUNK_ROWS })) {
+    const id = new Array<number | string>(rows.length);
+    const time = new Float64Array(rows.length);
+    const val = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      id[i] = parseId(row.parameter);
+      time[i] = Number(row.time);
+      val[i] = Number(row.val);
+    }
+    yield { id, time, val };
+  }
+}
+
+/**
+ * Ranks the store's data in bounded memory: the work orders are read whole (they are few), the
+ * metrics are streamed one parameter at a time through `correlationFold`. Same result as
+ * `rankCorrelations` on all the rows.
+ */
+export async function analyseStore(store: Store, names: Names, options: CorrelationOptions = {}): Promise<CorrelationResult> {
   const parseId = idParser();
-  const metricRows = await store.query(`SELECT parameter, time, val FROM ${quoteIdentifier(names.metricsTable)}`);
-  const id = new Array<number | string>(metricRows.length);
-  const time = new Float64Array(metricRows.length);
-  const val = new Float64Array(metricRows.length);
-  metricRows.forEach((row, i) => {
-    id[i] = parseId(row.parameter);
-    time[i] = Number(row.time);
-    val[i] = Number(row.val);
-  });
-  const workorderRows = await store.query(`SELECT product, time, production FROM ${quoteIdentifier(names.workordersTable)}`);
-  const workorders = workorderRows.map((row) => ({ product: parseId(row.product), time: Number(row.time), production: Number(row.production) }));
-  return { metrics: { id, time, val }, workorders };
+  const workorders = await readWorkorders(store, names, parseId);
+  return rankCorrelationsOf(metricChunks(store, names, parseId), workorders, options);
 }
 
 /** Runs the analysis on the store's data and writes the three report files into `outDir`. */
@@ -59,8 +87,7 @@ export async function writeReport(
   outDir: string,
   options: CorrelationOptions = {},
 ): Promise<{ files: ReportFiles; result: CorrelationResult }> {
-  const { metrics, workorders } = await readMachineData(store, names);
-  const result = rankCorrelations(metrics, workorders, options);
+  const result = await analyseStore(store, names, options);
   await mkdir(outDir, { recursive: true });
   const files = { html: join(outDir, 'report.html'), json: join(outDir, 'report.json'), md: join(outDir, 'report.md') };
   await Promise.all([

@@ -202,8 +202,14 @@ export interface DeadLetter {
   key?: string;
   /** What was wrong, e.g. `val: expected number, received string`. */
   reason: string;
-  /** The raw input as text (JSON for parsed values). */
+  /** The raw input as text (JSON for parsed values), or its bytes in base64 when `encoding` says so. */
   payload: string;
+  /**
+   * How `payload` holds the input: `utf8` (default) is the text itself; `base64` holds the exact
+   * bytes of input that is not valid UTF-8 (or holds U+0000, which PostgreSQL text cannot keep),
+   * so the record can always be replayed as it came.
+   */
+  encoding?: 'utf8' | 'base64';
   /** Milliseconds since the epoch when it was rejected. */
   at: number;
 }
@@ -238,6 +244,15 @@ export interface WriteResult {
   deadLetters: number;
 }
 
+/** Options of `Store.stream`. */
+export interface StreamOptions {
+  /**
+   * Most rows per chunk: an integer from 1 to 1,000,000 (default 1000). The memory a stream holds
+   * is about one chunk, whatever the size of the result.
+   */
+  chunkSize?: number;
+}
+
 /** A transactional sink with upserts, checkpoints, dead letters and SQL reads. */
 export interface Store {
   /** Adapter name, e.g. `sqlite`, `pg`. */
@@ -263,6 +278,26 @@ export interface Store {
   readDeadLetters(origin?: string): Promise<DeadLetter[]>;
   /** Runs a read query with positional parameters (`?` for SQLite, `$1` for PostgreSQL). */
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs a read query (a `SELECT`, `WITH … SELECT` or `VALUES`, parameters as in `query`) and yields
+   * its rows in chunks of at most `chunkSize` rows, in the query's order, for results too large to
+   * hold: no caller ever holds more than a chunk. Pull-based: a chunk is fetched only when the
+   * consumer asks for the next one, so a slow consumer holds the read, never more rows.
+   *
+   * Nothing runs until iteration starts; each iteration runs the query anew. The rows are those of
+   * one snapshot taken when the first chunk is asked for: writes made while a stream is open (by
+   * this store or others) do not show in it, and are not blocked by it once it has started.
+   * PostgreSQL reads through a server-side cursor (`DECLARE … FETCH`) on a pooled connection held
+   * for the stream's life; SQLite copies the result into a temporary table on disk, read back in
+   * `rowid` ranges (so duplicate result column names come back as `name:1`, not merged).
+   *
+   * Leaving the loop early (`break`, `return`, an exception in the loop body) releases the cursor
+   * and its connection at once; so does the end of the rows. A stream abandoned without either
+   * holds them until `close()`. Failures (bad SQL, a lost connection, a closed store, a bad
+   * `chunkSize`) reject the `next()` that met them with a `StoreError` or `ConfigError`, and the
+   * stream is over.
+   */
+  stream<R extends Row = Row>(sql: string, params?: readonly unknown[], options?: StreamOptions): AsyncIterable<R[]>;
   /** Closes connections; further calls reject. */
   close(): Promise<void>;
 }

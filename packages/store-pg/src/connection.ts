@@ -121,7 +121,7 @@ export function withTransaction<T>(pool: pg.Pool, fn: (client: PoolClient, hooks
 }
 
 /** Whether an error may have left the connection unusable: no SQLSTATE (socket, protocol) or a shutdown. */
-function connectionMayBeBroken(error: unknown): boolean {
+export function connectionMayBeBroken(error: unknown): boolean {
   if (error instanceof SluiceError) return false;
   const state = sqlStateOf(error);
   return state === undefined || state.startsWith('08') || state.startsWith('57P');

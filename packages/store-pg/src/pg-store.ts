@@ -4,6 +4,7 @@
  * the checkpoint in the same transaction, versioned migrations under an advisory lock.
  */
 import {
+  ConfigError,
   PreparedWrites,
   assertTableSpecs,
   specChecksum,
@@ -11,6 +12,7 @@ import {
   type Position,
   type Row,
   type Store,
+  type StreamOptions,
   type TableSpec,
   type WriteBatch,
   type WriteResult,
@@ -30,6 +32,7 @@ import { INTERNAL_TABLES } from './ddl.js';
 import { refusal, sqlStateOf, toStoreError, type FailureContext } from './errors.js';
 import { latestMigration, migrateTables } from './migrations.js';
 import { resolveOptions, type PgStoreOptions } from './options.js';
+import { chunkSizeOf, cursorChunks, type StreamClients } from './stream.js';
 
 /**
  * Creates a `Store` on PostgreSQL. Nothing connects until the first call; options are checked at
@@ -46,6 +49,8 @@ export function createPgStore(options: PgStoreOptions): Store {
   /** Batches encoded ahead by `prepare`. */
   const ahead = new PreparedWrites<CompiledTable | undefined, PreparedBatch>();
   let closed = false;
+  /** Connections held by open streams. */
+  const streamClients: StreamClients = new Set();
 
   const stagingName = (table: string, checksum: string): string => {
     const id = `${table}:${checksum}`;
@@ -81,6 +86,20 @@ export function createPgStore(options: PgStoreOptions): Store {
         throw error;
       }
     });
+  }
+
+  /** One run of a stream: checks its arguments when iteration starts, then yields its chunks. */
+  async function* streamRun<R extends Row>(sql: string, params: readonly unknown[], options: StreamOptions | undefined): AsyncGenerator<R[]> {
+    const context = { operation: 'stream' };
+    if (typeof sql !== 'string' || sql.trim() === '') throw new ConfigError('stream: give the query as a non-empty SQL string', 'sql');
+    if (!Array.isArray(params)) throw new ConfigError('stream: params must be an array of values for the $n placeholders', 'params');
+    const chunkSize = chunkSizeOf(options);
+    assertOpen(context);
+    try {
+      yield* cursorChunks<R>(pool, streamClients, () => assertOpen(context), sql, params, chunkSize);
+    } catch (error) {
+      throw toStoreError(error, context);
+    }
   }
 
   /** Compiles a spec (unless the same spec and mode is compiled already) and keeps it for writes. */
@@ -191,9 +210,15 @@ export function createPgStore(options: PgStoreOptions): Store {
       return run({ operation: 'query' }, async () => (await pool.query<R>(sql, [...params])).rows);
     },
 
+    stream<R extends Row = Row>(sql: string, params: readonly unknown[] = [], options?: StreamOptions): AsyncIterable<R[]> {
+      return { [Symbol.asyncIterator]: () => streamRun<R>(sql, params, options) };
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      // Streams left open would hold their connections, and pool.end() would wait for them.
+      for (const held of [...streamClients]) held.release(new Error('store closed while a stream was open'));
       await pool.end();
     },
   };

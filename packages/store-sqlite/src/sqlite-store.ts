@@ -14,6 +14,7 @@ import {
   type Position,
   type Row,
   type Store,
+  type StreamOptions,
   type WriteBatch,
   type WriteResult,
 } from '@sluice/core';
@@ -31,6 +32,7 @@ import {
   type DeadLetterRecord,
 } from './own-tables.js';
 import { createSerialQueue } from './serial.js';
+import { chunkSizeOf, streamChunks, streamTableNames } from './stream.js';
 import { batchTable, planBatch, type BatchPlan } from './batch-plan.js';
 import { compileTable, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
 import { transaction } from './transaction.js';
@@ -45,9 +47,25 @@ export interface SqliteStoreOptions {
    * `StoreError` (`SQLITE_BUSY`), in milliseconds. Default 5000.
    */
   busyTimeoutMs?: number;
+  /**
+   * Page cache of the connection, in MiB (default 64). A table keyed by (parameter, time) that is
+   * written in time order takes inserts at one place per parameter; once its b-tree's interior
+   * pages outgrow the cache (SQLite's default is 2 MiB: about 5 M rows of such a table), every
+   * insert reads pages back and the write rate falls as the table grows.
+   */
+  cacheMiB?: number;
+  /**
+   * WAL pages after which a commit checkpoints them into the database (default 10 000, about
+   * 40 MiB with 4 KiB pages; SQLite's default is 1000). The hot pages of a bulk load are rewritten
+   * by every batch; a longer WAL copies each into the database once per checkpoint instead of
+   * many times. Files only.
+   */
+  walCheckpointPages?: number;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_CACHE_MIB = 64;
+const DEFAULT_WAL_CHECKPOINT_PAGES = 10_000;
 
 function isInMemory(filename: string): boolean {
   return filename === ':memory:' || filename === '' || filename.startsWith('file::memory:');
@@ -61,16 +79,29 @@ function checkOptions(options: SqliteStoreOptions): Required<SqliteStoreOptions>
   if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new ConfigError(`createSqliteStore: \`busyTimeoutMs\` must be a number ≥ 0, got ${busyTimeoutMs}`, 'busyTimeoutMs');
   }
-  return { filename: options.filename, busyTimeoutMs };
+  const cacheMiB = options.cacheMiB ?? DEFAULT_CACHE_MIB;
+  if (!Number.isInteger(cacheMiB) || cacheMiB < 1 || cacheMiB > 65_536) {
+    throw new ConfigError(`createSqliteStore: \`cacheMiB\` must be an integer from 1 to 65536, got ${cacheMiB}`, 'cacheMiB');
+  }
+  const walCheckpointPages = options.walCheckpointPages ?? DEFAULT_WAL_CHECKPOINT_PAGES;
+  if (!Number.isInteger(walCheckpointPages) || walCheckpointPages < 1) {
+    throw new ConfigError(
+      `createSqliteStore: \`walCheckpointPages\` must be a positive integer, got ${walCheckpointPages}`,
+      'walCheckpointPages',
+    );
+  }
+  return { filename: options.filename, busyTimeoutMs, cacheMiB, walCheckpointPages };
 }
 
-/** Opens the connection: WAL with synchronous=NORMAL for files, and the store's own tables. */
-async function open({ filename, busyTimeoutMs }: Required<SqliteStoreOptions>): Promise<Connection> {
+/** Opens the connection: WAL with synchronous=NORMAL for files, the page cache, and the store's own tables. */
+async function open({ filename, busyTimeoutMs, cacheMiB, walCheckpointPages }: Required<SqliteStoreOptions>): Promise<Connection> {
   const db = await openConnection(filename, busyTimeoutMs);
   try {
+    await db.run(`PRAGMA cache_size = ${-cacheMiB * 1024}`); // negative: KiB
     if (!isInMemory(filename)) {
       await db.all('PRAGMA journal_mode = WAL');
       await db.run('PRAGMA synchronous = NORMAL');
+      await db.all(`PRAGMA wal_autocheckpoint = ${walCheckpointPages}`);
     }
     await db.exec(OWN_TABLES_SQL);
     return db;
@@ -95,6 +126,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const deadLetters = compileTable(DEAD_LETTER_SPEC);
   let connection: Promise<Connection> | undefined;
   let closed = false;
+  const streamTable = streamTableNames();
 
   function connect(): Promise<Connection> {
     connection ??= open(settings).catch((error: unknown) => {
@@ -149,6 +181,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const compiled = compileTable(recorded);
     tables.set(name, compiled);
     return compiled;
+  }
+
+  /** One run of a stream: checks its arguments when iteration starts, then yields its chunks. */
+  async function* streamRun<R extends Row>(sql: string, params: readonly unknown[], options: StreamOptions | undefined): AsyncGenerator<R[]> {
+    if (typeof sql !== 'string' || sql.trim() === '') throw new ConfigError('stream: give the query as a non-empty SQL string', 'sql');
+    if (!Array.isArray(params)) throw new ConfigError('stream: params must be an array of values for the `?` placeholders', 'params');
+    const chunkSize = chunkSizeOf(options);
+    if (closed) throw closedError('stream');
+    const run = <T>(body: (db: Connection) => Promise<T>, text?: string) => task('stream', undefined, body, text);
+    yield* streamChunks<R>(run, streamTable, () => !closed, sql, params.map(queryParam), chunkSize);
   }
 
   /** Plans made by `prepare`, each used by the next `write` of the same batch object. */
@@ -236,6 +278,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     query<R extends Row = Row>(sql: string, params: readonly unknown[] = []) {
       return task('query', undefined, (db) => db.all<R>(sql, params.map(queryParam)), sql);
+    },
+
+    stream<R extends Row = Row>(sql: string, params: readonly unknown[] = [], options?: StreamOptions): AsyncIterable<R[]> {
+      return { [Symbol.asyncIterator]: () => streamRun<R>(sql, params, options) };
     },
 
     async close() {

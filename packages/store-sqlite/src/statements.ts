@@ -23,11 +23,18 @@ export function columnDefinition(column: ColumnSpec): string {
   return `${quoteIdentifier(column.name)} ${SQL_TYPES[column.type]}${column.nullable ? '' : ' NOT NULL'}`;
 }
 
-/** `CREATE TABLE` with a PRIMARY KEY on the natural key. */
+/**
+ * `CREATE TABLE` with a PRIMARY KEY on the natural key. A table without `json` columns (rows of
+ * scalars, usually small) is `WITHOUT ROWID`: the key's b-tree is the table, so a write updates
+ * one b-tree instead of a rowid table plus its key index, and a read in key order is a sequential
+ * scan instead of an index walk with a table lookup per row. Tables with `json` columns (rows that
+ * may be large, which SQLite keeps better in a rowid table) keep the rowid.
+ */
 export function createTableSql(spec: TableSpec): string {
   const columns = spec.columns.map(columnDefinition);
   const key = spec.key.map(quoteIdentifier).join(', ');
-  return `CREATE TABLE ${quoteIdentifier(spec.name)} (${columns.join(', ')}, PRIMARY KEY (${key}))`;
+  const withoutRowid = spec.columns.every((c) => c.type !== 'json') ? ' WITHOUT ROWID' : '';
+  return `CREATE TABLE ${quoteIdentifier(spec.name)} (${columns.join(', ')}, PRIMARY KEY (${key}))${withoutRowid}`;
 }
 
 /** `ALTER TABLE … ADD COLUMN` for a new (nullable) column. */

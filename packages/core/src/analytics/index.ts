@@ -4,6 +4,7 @@
  */
 export * from './types.js';
 export { rankCorrelations } from './rank-correlations.js';
+export { correlationFold, rankCorrelationsOf, type CorrelationFold } from './fold.js';
 export { defaultCorrelationOptions, resolveCorrelationOptions } from './options.js';
 export { compareIds } from './ids.js';
 export {

@@ -33,7 +33,7 @@ export interface GroupedSeries {
 }
 
 const SMALL = 4096;
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Groups samples by id, sorts each series by time and removes same-time duplicates. */
 export function groupSeries(columns: SampleColumns): GroupedSeries {
@@ -97,13 +97,19 @@ export function groupSeries(columns: SampleColumns): GroupedSeries {
     time[at] = columns.time[i] as number;
     value[at] = columns.value[i] as number;
   }
-  const series = ids.map((id, g) => {
-    const start = offsets[g]!;
-    const { kept, duplicates } = sortAndDedupe(time.subarray(start, offsets[g + 1]!), value.subarray(start, offsets[g + 1]!));
-    return { id, time: time.subarray(start, start + kept), value: value.subarray(start, start + kept), duplicates, invalid: invalid[g]! };
-  });
+  const series = ids.map((id, g) => seriesOf(id, time.subarray(offsets[g]!, offsets[g + 1]!), value.subarray(offsets[g]!, offsets[g + 1]!), invalid[g]!));
   series.sort((a, b) => compareIds(a.id, b.id));
   return { series, unidentified };
+}
+
+/**
+ * One id's valid samples (finite times and values, in input order) as a series: sorted by time and
+ * without same-time duplicates, in place (the series views the given arrays). `invalid` is the count
+ * of samples the caller left out for a non-finite time or value.
+ */
+export function seriesOf(id: MachineDataId, time: Float64Array, value: Float64Array, invalid: number): TimeSeries {
+  const { kept, duplicates } = sortAndDedupe(time, value);
+  return { id, time: time.subarray(0, kept), value: value.subarray(0, kept), duplicates, invalid };
 }
 
 /**

@@ -35,6 +35,7 @@ function slowStore() {
     readCheckpoint: async () => undefined,
     readDeadLetters: async () => [],
     query: async () => [],
+    stream: async function* () {},
     close: async () => undefined,
   };
   return { store, rows, stats: () => ({ preparedWhileWriting, unprepared }) };

@@ -30,6 +30,7 @@ function refusingStore(options: { failFirst?: number; refuseAll?: boolean } = {}
     readCheckpoint: async () => checkpoint?.position,
     readDeadLetters: async () => letters,
     query: async () => [],
+    stream: async function* () {},
     close: async () => undefined,
   };
   return { store, rows, letters, checkpoint: () => checkpoint, writes: () => writes };

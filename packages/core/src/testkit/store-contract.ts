@@ -50,6 +50,13 @@ async function rejection(call: () => Promise<unknown>): Promise<Error> {
   throw new Error('expected the call to reject, but it resolved');
 }
 
+/** Every chunk of a stream, in order. */
+async function chunksOf<R>(stream: AsyncIterable<R[]>): Promise<R[][]> {
+  const chunks: R[][] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
 /** Checks an error is a non-retriable Sluice error whose message names the given words. */
 function expectClearError(error: Error, kind: abstract new (...args: never[]) => SluiceError, ...words: string[]): void {
   expect(error).toBeInstanceOf(kind);
@@ -446,6 +453,93 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     expect(await h.count(spec.name)).toBe(0);
   });
 
+  test('stream: every row in the query\'s order, in chunks of at most chunkSize, parameters bound', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(2500) });
+    const t = quoteIdentifier(spec.name);
+    const descending = `SELECT id, seq FROM ${t} WHERE seq >= ${h.param(1)} ORDER BY seq DESC`;
+    const chunks = await chunksOf(h.store.stream(descending, [100], { chunkSize: 1000 }));
+    expect(chunks.map((c) => c.length)).toEqual([1000, 1000, 400]);
+    const seqs = chunks.flat().map((row) => Number(row.seq));
+    expect(seqs).toEqual(Array.from({ length: 2400 }, (_, i) => 2499 - i));
+    expect(chunks[0]![0]).toEqual({ id: 'k2499', seq: expect.anything() });
+    // A result that fills its last chunk exactly ends without an empty chunk; the default is at most 1000 rows.
+    const exact = await chunksOf(h.store.stream(`SELECT id FROM ${t} WHERE seq < ${h.param(1)} ORDER BY id`, [2000]));
+    expect(exact.map((c) => c.length)).toEqual([1000, 1000]);
+    expect(await chunksOf(h.store.stream(`SELECT id FROM ${t} WHERE id = ${h.param(1)}`, ['none']))).toEqual([]);
+    const ones = await chunksOf(h.store.stream(`SELECT seq FROM ${t} WHERE seq < 3 ORDER BY seq`, [], { chunkSize: 1 }));
+    expect(ones.map((c) => c.map((row) => Number(row.seq)))).toEqual([[0], [1], [2]]);
+  });
+
+  test('stream: leaving the loop early releases the cursor; writes, reads and later streams still work', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(300) });
+    const sql = `SELECT id, seq FROM ${quoteIdentifier(spec.name)} ORDER BY seq`;
+    // More early exits than any pool has connections: each must give its connection back.
+    for (let i = 0; i < 6; i++) {
+      for await (const chunk of h.store.stream(sql, [], { chunkSize: 10 })) {
+        expect(chunk).toHaveLength(10);
+        break;
+      }
+    }
+    const thrown = new Error('consumer failed');
+    const error = await rejection(async () => {
+      for await (const chunk of h.store.stream(sql, [], { chunkSize: 10 })) if (chunk.length > 0) throw thrown;
+    });
+    expect(error).toBe(thrown);
+    expect(await h.store.write({ table: spec.name, rows: sampleRows(10, 300) })).toEqual({ written: 10, deadLetters: 0 });
+    expect(await h.count(spec.name)).toBe(310);
+    const all = await chunksOf(h.store.stream(sql, [], { chunkSize: 100 }));
+    expect(all.flat()).toHaveLength(310);
+  });
+
+  test('stream: writes made while a stream is open neither wait for it nor show in it', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(50) });
+    const iterator = h.store.stream(`SELECT id FROM ${quoteIdentifier(spec.name)} ORDER BY id`, [], { chunkSize: 20 })[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toHaveLength(20);
+    expect(await h.store.write({ table: spec.name, rows: sampleRows(50, 50) })).toEqual({ written: 50, deadLetters: 0 });
+    let seen = first.value.length as number;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen += next.value.length;
+    expect(seen).toBe(50);
+    expect(await h.count(spec.name)).toBe(100);
+  });
+
+  test('stream: bad SQL and a bad chunkSize reject with clear errors; the store stays usable', async (h) => {
+    const spec = h.table();
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(5) });
+    const t = quoteIdentifier(spec.name);
+    const missing = randomName('missing');
+    const noTable = await rejection(() => chunksOf(h.store.stream(`SELECT id FROM ${quoteIdentifier(missing)}`)));
+    expectClearError(noTable, StoreError, missing);
+    const syntax = await rejection(() => chunksOf(h.store.stream(`SELEC id FROM ${t}`)));
+    expectClearError(syntax, StoreError, 'SELEC');
+    for (const chunkSize of [0, -1, 1.5, Number.NaN]) {
+      const error = await rejection(() => chunksOf(h.store.stream(`SELECT id FROM ${t}`, [], { chunkSize })));
+      expectClearError(error, ConfigError, 'chunkSize');
+    }
+    // Nothing ran before iteration: a stream that is never iterated costs nothing and fails nothing.
+    h.store.stream(`SELEC nothing`);
+    expect((await chunksOf(h.store.stream(`SELECT id FROM ${t}`))).flat()).toHaveLength(5);
+    expect(await h.store.write({ table: spec.name, rows: sampleRows(1, 5) })).toEqual({ written: 1, deadLetters: 0 });
+  });
+
+  test('stream: close() with a stream left open resolves, and the stream then rejects', async (h) => {
+    const sql = 'SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3';
+    const iterator = h.store.stream(sql, [], { chunkSize: 1 })[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done).toBe(false);
+    expect(first.value).toHaveLength(1);
+    await h.close();
+    expect(await rejection(() => iterator.next())).toBeInstanceOf(SluiceError);
+  });
+
   test('after close() every call rejects', async (h) => {
     const spec = h.table();
     await h.store.migrate([spec]);
@@ -457,6 +551,7 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
       () => h.store.readCheckpoint('s'),
       () => h.store.readDeadLetters(),
       () => h.store.query('SELECT 1 AS n'),
+      () => chunksOf(h.store.stream('SELECT 1 AS n')),
     ];
     for (const call of calls) expect(await rejection(call)).toBeInstanceOf(SluiceError);
   });
