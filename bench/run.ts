@@ -5,8 +5,8 @@
  * Generates the trips CSV (streamed), then runs each path in child processes of its own (a
  * ceiling right before the Sluice path it bounds), checks that exactly the expected rows landed,
  * cleans up, and writes `bench/results/<date>.json` and the table in `BENCHMARKS.md`. Needs
- * PostgreSQL, Redis and Kafka (`pnpm services:up`); URLs from SLUICE_PG_URL, SLUICE_REDIS_URL,
- * SLUICE_KAFKA_BROKERS. See BENCHMARKS.md for what each path does.
+ * PostgreSQL, Redis, Kafka and RabbitMQ (`pnpm services:up`); URLs from SLUICE_PG_URL, SLUICE_REDIS_URL,
+ * SLUICE_KAFKA_BROKERS, SLUICE_RABBITMQ_URL. See BENCHMARKS.md for what each path does.
  */
 import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   log(`generating ${settings.rows.toLocaleString('en-US')} rows of trips…`);
   const data = await tripsFile(settings.rows);
   log(`${data.written ? 'wrote' : 'reusing'} ${data.path} (${(data.bytes / 1e6).toFixed(1)} MB)`);
-  const targets = await Targets.open(serviceUrls, runId).catch((error: unknown) => {
+  const urls = { ...serviceUrls, rabbitmq: process.env.SLUICE_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672' };
+  const targets = await Targets.open(urls, runId).catch((error: unknown) => {
     throw new Error(`cannot reach PostgreSQL at ${serviceUrls.pg} (${String(error)}); start the services with \`pnpm services:up\` or set SLUICE_PG_URL.`);
   });
   const profileDir = settings.profile ? fileURLToPath(new URL(`results/profiles/${date}-${runId}/`, import.meta.url)) : undefined;

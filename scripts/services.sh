@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Brings the real services of the tests up or down: PostgreSQL, Redis and Kafka on loopback.
+# Brings the real services of the tests up or down: PostgreSQL, Redis, Kafka and RabbitMQ on loopback.
 #
 #   bash scripts/services.sh up [--fresh]   start each one that does not answer yet (--fresh: new Kafka data)
 #   bash scripts/services.sh down           stop what these scripts started, and nothing else
@@ -34,9 +34,9 @@ each() {
 case "${1:-}" in
   up)
     case "${2:-}" in --fresh) FRESH=1 ;; '') ;; *) usage_and_exit 'up [--fresh] | down | status' ;; esac
-    each start pg redis kafka
+    each start pg redis kafka rabbitmq
     ;;
-  down) each stop kafka redis pg ;;
-  status) each status pg redis kafka ;;
+  down) each stop rabbitmq kafka redis pg ;;
+  status) each status pg redis kafka rabbitmq ;;
   *) usage_and_exit 'up [--fresh] | down | status' ;;
 esac

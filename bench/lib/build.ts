@@ -2,7 +2,7 @@
  * Bundles the worker scripts (with the Sluice packages from their TypeScript sources) into plain
  * ESM JavaScript under `bench/.build/`, so that workers run on plain `node`: no TypeScript loader
  * thread in their RSS, CPU or profiles, as a built application would run. Client libraries (pg,
- * redis, kafkajs, sqlite3) stay external and load from bench/node_modules.
+ * redis, kafkajs, sqlite3, amqplib) stay external and load from bench/node_modules.
  */
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ export async function buildWorkers(): Promise<void> {
     config: false,
     outExtension: () => ({ js: '.js' }),
     noExternal: [/^@sluice\//, 'rxjs', 'zod'],
-    external: ['pg', 'pg-copy-streams', 'redis', 'kafkajs', 'sqlite3'],
+    external: ['pg', 'pg-copy-streams', 'redis', 'kafkajs', 'sqlite3', 'amqplib'],
     esbuildOptions(options) {
       options.conditions = ['source'];
     },

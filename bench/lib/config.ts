@@ -17,6 +17,8 @@ export interface WorkerConfig {
   sqliteFile?: string;
   redisUrl: string;
   kafkaBrokers: string;
+  /** `amqp://…` of RabbitMQ, for the RabbitMQ paths. */
+  rabbitmqUrl: string;
   /** Redis stream key (minimal paths) or broker topic (Sluice paths). */
   topic?: string;
   /** Consumer group. */

@@ -57,6 +57,7 @@ function baseConfig(context: PathContext, table: string, rows: number, batchSize
     pgUrl: targets.urls.pg,
     redisUrl: targets.urls.redis,
     kafkaBrokers: targets.urls.kafka,
+    rabbitmqUrl: targets.urls.rabbitmq,
     schema: targets.schema,
     table,
     partitions: settings.partitions,
@@ -92,7 +93,7 @@ function brokerPath(
   name: string,
   kind: PathKind,
   ceiling: string | null,
-  broker: 'redis' | 'kafka',
+  broker: 'redis' | 'kafka' | 'rabbitmq',
   sluice: boolean,
   write: 'copy' | 'row' = 'copy',
   extra: Partial<WorkerConfig> = {},
@@ -112,7 +113,11 @@ function brokerPath(
       const batch = sluice ? settings.sluiceBrokerBatch : settings.brokerBatch;
       const config: WorkerConfig = { ...baseConfig(context, target.table, rows, batch), topic, group, write, ...extra };
       const streamKey = sluice ? `sluice:${topic}` : topic;
+      // RabbitMQ: the Sluice adapter's names (`sluice.<topic>`, `sluice.<topic>|<group>`), and the same for the ceiling.
+      const exchange = `sluice.${topic}`;
+      const queue = `${exchange}|${group}`;
       if (broker === 'redis') await targets.createRedisGroup(streamKey, group);
+      else if (broker === 'rabbitmq') await targets.createRabbitGroup(exchange, queue);
       else await targets.createKafkaTopic(topic, settings.partitions);
       return {
         rows,
@@ -128,6 +133,8 @@ function brokerPath(
           await target.cleanup();
           if (broker === 'redis') {
             await targets.deleteRedisKeys(streamKey, `${streamKey}.dead-letters`);
+          } else if (broker === 'rabbitmq') {
+            await targets.deleteRabbitGroup(exchange, queue);
           } else {
             await targets.deleteKafkaTopics(topic, `${topic}.dead-letters`);
             await targets.deleteKafkaGroups(group);
@@ -204,6 +211,8 @@ export const PATHS: readonly PathDef[] = [
   brokerPath('redis-copy-minimal', 'ceiling', null, 'redis', false),
   brokerPath('redis-pg', 'sluice', 'redis-copy-minimal', 'redis', true),
   brokerPath('row-insert-baseline', 'baseline', 'redis-copy-minimal', 'redis', false, 'row'),
+  brokerPath('rabbitmq-copy-minimal', 'ceiling', null, 'rabbitmq', false),
+  brokerPath('rabbitmq-pg', 'sluice', 'rabbitmq-copy-minimal', 'rabbitmq', true),
   brokerPath('kafka-copy-minimal', 'ceiling', null, 'kafka', false),
   brokerPath('kafka-pg', 'sluice', 'kafka-copy-minimal', 'kafka', true),
   // The same with the Kafka adapter's opt-in packEnvelopes: one record per partition and publish.

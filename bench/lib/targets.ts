@@ -1,8 +1,10 @@
 /**
  * What the parent prepares, checks and cleans around each path: a PostgreSQL schema of its own
- * (dropped at the end), SQLite files, Redis streams with their group, Kafka topics.
+ * (dropped at the end), SQLite files, Redis streams with their group, Kafka topics, RabbitMQ
+ * exchanges with their group's quorum queue.
  */
 import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs, { type Admin } from 'kafkajs';
@@ -17,7 +19,25 @@ export interface ServiceUrls {
   pg: string;
   redis: string;
   kafka: string;
+  rabbitmq: string;
 }
+
+/** The little of amqplib used here: bench/ does not list it, so it loads from the RabbitMQ adapter's dependencies. */
+interface AmqpChannel {
+  on(event: 'error', listener: () => void): void;
+  assertExchange(exchange: string, type: string, options: { durable: boolean }): Promise<unknown>;
+  assertQueue(queue: string, options: { durable: boolean; arguments: Record<string, unknown> }): Promise<unknown>;
+  bindQueue(queue: string, exchange: string, pattern: string): Promise<unknown>;
+  deleteQueue(queue: string): Promise<unknown>;
+  deleteExchange(exchange: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+interface AmqpConnection {
+  createChannel(): Promise<AmqpChannel>;
+  close(): Promise<void>;
+}
+const amqplib = () =>
+  createRequire(import.meta.url)('amqplib') as { connect(url: string): Promise<AmqpConnection> };
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -25,6 +45,7 @@ type RedisClient = ReturnType<typeof createClient>;
 export class Targets {
   private admin: Admin | undefined;
   private redis: RedisClient | undefined;
+  private rabbit: AmqpConnection | undefined;
 
   private constructor(
     readonly urls: ServiceUrls,
@@ -134,12 +155,57 @@ export class Targets {
     await (await this.kafkaAdmin()).deleteGroups(groups).catch(() => undefined);
   }
 
+  /**
+   * Declares the durable fanout exchange `exchange` and the durable quorum queue `queue` bound to it,
+   * as the RabbitMQ adapter does for a topic and a group (with its delivery limit and dead letters).
+   */
+  async createRabbitGroup(exchange: string, queue: string): Promise<void> {
+    await this.withRabbitChannel(async (channel) => {
+      await channel.assertExchange(exchange, 'fanout', { durable: true });
+      await channel.assertQueue(`${queue}.dead-letters`, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await channel.assertQueue(queue, {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-delivery-limit': 20,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': `${queue}.dead-letters`,
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+        },
+      });
+      await channel.bindQueue(queue, exchange, '');
+    });
+  }
+
+  async deleteRabbitGroup(exchange: string, queue: string): Promise<void> {
+    for (const remove of [(c: AmqpChannel) => c.deleteQueue(queue), (c: AmqpChannel) => c.deleteQueue(`${queue}.dead-letters`), (c: AmqpChannel) => c.deleteExchange(exchange)]) {
+      await this.withRabbitChannel(remove).catch(() => undefined);
+    }
+  }
+
   /** Drops the run's schema and closes every connection. */
   async close(): Promise<void> {
     await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(this.schema)} CASCADE`).catch(() => undefined);
     await this.pg.close();
     await this.redis?.close();
     await this.admin?.disconnect();
+    await this.rabbit?.close().catch(() => undefined);
+  }
+
+  /** Runs `fn` on a channel of its own (a failed declaration closes only that channel). */
+  private async withRabbitChannel(fn: (channel: AmqpChannel) => Promise<unknown>): Promise<void> {
+    if (!this.rabbit) {
+      this.rabbit = await amqplib()
+        .connect(this.urls.rabbitmq)
+        .catch((error: unknown) => {
+          throw new Error(`cannot reach RabbitMQ at ${this.urls.rabbitmq.replace(/:[^:@/]*@/, ':***@')} (${String(error)}); start it with \`bash scripts/rabbitmq.sh start\` or set SLUICE_RABBITMQ_URL.`);
+        });
+    }
+    const channel = await this.rabbit.createChannel();
+    channel.on('error', () => undefined);
+    await fn(channel);
+    await channel.close();
   }
 
   private qualified(table: string): string {

@@ -1,12 +1,10 @@
 /**
- * Sluice paths `redis-pg` and `kafka-pg`, one process per role: `produce` is csvSource → ingest →
+ * Sluice paths `redis-pg`, `kafka-pg` and `rabbitmq-pg`, one process per role: `produce` is csvSource → ingest →
  * broker; `consume` is broker → persist → PostgreSQL store (merge), started before `go` so that it
  * has joined its group when the clock starts, and ended once it has persisted every row.
  */
 import type { Broker } from '@sluice/core';
-import { createKafkaBroker } from '@sluice/adapter-kafka';
-import { createRedisBroker } from '@sluice/adapter-redis';
-import { createPgStore } from '@sluice/store-pg';
+import { openBroker, openStore } from '@sluice/runtime';
 import type { WorkerConfig } from '../lib/config.js';
 import { assertClean, ingestTrips, persistTrips, untilPersisted } from '../lib/sluice-run.js';
 import { tripTable } from '../lib/trips.js';
@@ -14,28 +12,26 @@ import { runWorker } from '../lib/worker.js';
 
 const [, , , brokerName] = process.argv;
 
-function connectBroker(config: WorkerConfig): Broker {
-  if (brokerName === 'kafka') {
-    return createKafkaBroker({
-      brokers: config.kafkaBrokers,
-      clientId: `bench-${config.role}-${process.pid}`,
-      partitions: config.partitions ?? 3,
-      packEnvelopes: config.packEnvelopes === true,
-    });
-  }
-  if (brokerName === 'redis') return createRedisBroker({ url: config.redisUrl });
-  throw new Error(`sluice-broker-pg: the broker (second argument) must be redis or kafka, got ${String(brokerName)}`);
+/** The broker of the path, opened by URL as a user's program would. */
+function connectBroker(config: WorkerConfig): Promise<Broker> {
+  const url = { kafka: `kafka://${config.kafkaBrokers}`, redis: config.redisUrl, rabbitmq: config.rabbitmqUrl }[brokerName ?? ''];
+  if (!url) throw new Error(`sluice-broker-pg: the broker (second argument) must be redis, kafka or rabbitmq, got ${String(brokerName)}`);
+  return openBroker(url, {
+    clientId: `bench-${config.role}-${process.pid}`,
+    kafka: { partitions: config.partitions ?? 3, packEnvelopes: config.packEnvelopes === true },
+    rabbitmq: { groups: [config.group!] },
+  });
 }
 
 await runWorker(`${brokerName}-pg`, async (config) => {
-  const broker = connectBroker(config);
+  const broker = await connectBroker(config);
   if (config.role === 'produce') {
     return {
       work: async () => ({ rows: assertClean(await ingestTrips(broker, config).done, config.rows, 'published').published }),
       close: () => broker.close(),
     };
   }
-  const store = createPgStore({ connectionString: config.pgUrl, schema: config.schema, poolSize: config.poolSize ?? 2, applicationName: 'sluice-bench' });
+  const store = await openStore(config.pgUrl, { pg: { schema: config.schema, poolSize: config.poolSize ?? 2, applicationName: 'sluice-bench' } });
   await store.migrate([tripTable(config.table)]);
   const run = persistTrips(broker, store, config);
   return {

@@ -3,19 +3,24 @@
  * restart, a private append-only Redis to SIGKILL, a TCP proxy in front of the broker to cut.
  * The consumers themselves are SIGKILLed by the harness, which owns them.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { serviceUrls, sleep } from '@sluice/core';
-import { hostPort } from '@sluice/core/testkit';
+import { hostPort, rabbitmqUrl } from '@sluice/core/testkit';
 import { kafkaAdvertisingCodec } from '../support/kafka-advertise.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 /** What can go wrong. */
-export type FaultKind = 'kill-consumer' | 'restart-postgres' | 'cut-broker' | 'crash-redis';
+export type FaultKind = 'kill-consumer' | 'restart-postgres' | 'cut-broker' | 'crash-redis' | 'restart-rabbitmq';
+
+/** The brokers a crash scenario can run through. */
+export type CrashBroker = 'redis' | 'kafka' | 'rabbitmq';
 
 /** When to inject which faults, as fractions of the rows landed in PostgreSQL. */
 export interface FaultPlan {
-  broker: 'redis' | 'kafka';
+  broker: CrashBroker;
   /** SIGKILL a consumer (and start a new one) at these fractions. */
   killConsumerAt?: number[];
   /** Restart PostgreSQL (a private instance: fast shutdown, then start) at these fractions. */
@@ -27,6 +32,12 @@ export interface FaultPlan {
   cutBrokerAt?: number[];
   /** SIGKILL the private append-only redis-server and start it again at these fractions (Redis only). */
   crashRedisAt?: number[];
+  /**
+   * Stop the RabbitMQ application (`rabbitmqctl stop_app`: every connection closed, the node's
+   * Erlang VM stays up) and start it again (`start_app`) at these fractions (RabbitMQ only). This
+   * hits the shared RabbitMQ, for the outage only.
+   */
+  restartRabbitAt?: number[];
   /**
    * How long a server fault keeps the server or the connection away, in ms (default 3000): longer
    * than the 2 s between the consumers' lag polls, so every running process runs into it.
@@ -55,7 +66,7 @@ export interface InjectedFault extends Outage {
 
 /** The servers of one run: where the workers connect, and how to break them. */
 export interface FaultRig {
-  /** Environment of the worker processes (`SLUICE_PG_URL`, `SLUICE_REDIS_URL`, `SLUICE_KAFKA_BROKERS`). */
+  /** Environment of the worker processes (`SLUICE_PG_URL`, `SLUICE_REDIS_URL`, `SLUICE_KAFKA_BROKERS`, `SLUICE_RABBITMQ_URL`). */
   env: Record<string, string>;
   pgUrl: string;
   /** The broker as the test process reaches it directly (not through the proxy). */
@@ -75,6 +86,7 @@ const randomPort = (base: number) => base + Math.floor(Math.random() * 400);
 export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
   const { broker } = plan;
   if (plan.crashRedisAt?.length && broker !== 'redis') throw new Error('crashRedisAt needs broker "redis"');
+  if (plan.restartRabbitAt?.length && broker !== 'rabbitmq') throw new Error('restartRabbitAt needs broker "rabbitmq"');
   let privatePg: PrivatePostgres | undefined;
   let privateRedis: PrivateRedis | undefined;
   let proxy: TcpProxy | undefined;
@@ -87,7 +99,7 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
     if (plan.restartPostgresAt?.length) privatePg = startPrivatePostgres(randomPort(55_000));
     if (plan.crashRedisAt?.length) privateRedis = await startPrivateRedis(randomPort(56_000));
     const pgUrl = privatePg?.url ?? serviceUrls.pg;
-    const brokerUrl = broker === 'kafka' ? serviceUrls.kafka : (privateRedis?.url ?? serviceUrls.redis);
+    const brokerUrl = broker === 'kafka' ? serviceUrls.kafka : broker === 'rabbitmq' ? rabbitmqUrl : (privateRedis?.url ?? serviceUrls.redis);
     const target = hostPort(brokerUrl);
     if (plan.cutBrokerAt?.length) {
       proxy = await startTcpProxy({
@@ -95,7 +107,7 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
         ...(broker === 'kafka' ? { codec: (proxyPort: number) => kafkaAdvertisingCodec(target.port, proxyPort) } : {}),
       });
     }
-    const workerBroker = proxy ? (broker === 'kafka' ? `127.0.0.1:${proxy.port}` : `redis://127.0.0.1:${proxy.port}`) : brokerUrl;
+    const workerBroker = proxy ? proxiedUrl(broker, brokerUrl, proxy.port) : brokerUrl;
     const outageMs = plan.outageMs ?? 3000;
     /** Takes the server away (`take` says how), waits out the outage, brings it back. */
     const outage = async (take: () => Promise<string> | string, restore: () => Promise<void> | void): Promise<Outage> => {
@@ -110,9 +122,10 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
       ...(plan.restartPostgresAt ?? []).map((fraction) => ({ kind: 'restart-postgres' as const, fraction })),
       ...(plan.cutBrokerAt ?? []).map((fraction) => ({ kind: 'cut-broker' as const, fraction })),
       ...(plan.crashRedisAt ?? []).map((fraction) => ({ kind: 'crash-redis' as const, fraction })),
+      ...(plan.restartRabbitAt ?? []).map((fraction) => ({ kind: 'restart-rabbitmq' as const, fraction })),
     ].sort((a, b) => a.fraction - b.fraction);
     return {
-      env: { SLUICE_PG_URL: pgUrl, ...(broker === 'kafka' ? { SLUICE_KAFKA_BROKERS: workerBroker } : { SLUICE_REDIS_URL: workerBroker }) },
+      env: { SLUICE_PG_URL: pgUrl, [brokerVariable[broker]]: workerBroker },
       pgUrl,
       brokerUrl,
       schedule,
@@ -133,6 +146,13 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
           };
           return outage(crash, () => redis.start());
         }
+        if (kind === 'restart-rabbitmq') {
+          const stop = async () => {
+            await rabbitmqctl('stop_app');
+            return 'RabbitMQ application stopped (rabbitmqctl stop_app)';
+          };
+          return outage(stop, async () => void (await rabbitmqctl('start_app')));
+        }
         const cut = proxy!;
         return outage(async () => `${await cut.refuse()} broker connections reset, new ones refused`, () => cut.accept());
       },
@@ -142,4 +162,26 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
     await close();
     throw error;
   }
+}
+
+/** The environment variable that tells a worker where its broker is. */
+const brokerVariable: Record<CrashBroker, string> = {
+  redis: 'SLUICE_REDIS_URL',
+  kafka: 'SLUICE_KAFKA_BROKERS',
+  rabbitmq: 'SLUICE_RABBITMQ_URL',
+};
+
+/** The broker address of the workers when they go through the proxy on `port`. */
+function proxiedUrl(broker: CrashBroker, brokerUrl: string, port: number): string {
+  if (broker === 'kafka') return `127.0.0.1:${port}`;
+  if (broker === 'redis') return `redis://127.0.0.1:${port}`;
+  const url = new URL(brokerUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return url.toString();
+}
+
+/** Runs `rabbitmqctl <command>` against the local node (the shared RabbitMQ). */
+async function rabbitmqctl(command: 'stop_app' | 'start_app'): Promise<void> {
+  await promisify(execFile)('rabbitmqctl', [command], { timeout: 60_000 });
 }

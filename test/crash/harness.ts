@@ -17,6 +17,11 @@ import { startFaultRig, type FaultKind, type FaultPlan, type InjectedFault, type
 export interface CrashScenario extends FaultPlan {
   rows: number;
   timeoutMs: number;
+  /**
+   * The first consumer SIGKILLs itself when it is about to ack its n-th delivery, that is after the
+   * store committed it and before the broker heard of it; a replacement starts (a `kill-consumer` fault).
+   */
+  killBeforeAckOf?: number;
 }
 
 /** One worker process of a run, with everything it printed. */
@@ -87,14 +92,18 @@ export async function runCrashScenario(scenario: CrashScenario): Promise<CrashOu
 
   try {
     await store.migrate([testRecordTable(table)]);
-    const consumerArgs = (n: number) => ['consume', '--broker', scenario.broker, '--topic', topic, '--group', group, '--table', table, '--consumer', `c${n}`];
+    const consumerArgs = (n: number) => [
+      'consume', '--broker', scenario.broker, '--topic', topic, '--group', group, '--table', table, '--consumer', `c${n}`,
+      ...(n === 1 && scenario.killBeforeAckOf ? ['--kill-before-ack', String(scenario.killBeforeAckOf)] : []),
+    ];
     let started = 0;
     const startConsumer = () => {
       const n = ++started;
       return startWorker(`consumer-${n}`, worker, consumerArgs(n), rig.env);
     };
     consumers = [startConsumer(), startConsumer()];
-    producer = startWorker('producer', worker, ['produce', '--broker', scenario.broker, '--topic', topic, '--file', file], rig.env);
+    // The group goes with the producer too: on RabbitMQ it declares the group's queue before publishing.
+    producer = startWorker('producer', worker, ['produce', '--broker', scenario.broker, '--topic', topic, '--group', group, '--file', file], rig.env);
     const runStartedAt = Date.now();
     const pending = [
       ...(scenario.killConsumerAt ?? []).map((fraction) => ({ kind: 'kill-consumer' as FaultKind, fraction })),
@@ -154,6 +163,15 @@ export async function runCrashScenario(scenario: CrashScenario): Promise<CrashOu
           await inject(next.kind, next.fraction);
         }
         if (producer!.child.exitCode !== null && producer!.child.exitCode !== 0) throw exitError(producer!);
+        for (const suicide of consumers.filter((c) => c.child.signalCode === 'SIGKILL' && !killed.has(c))) {
+          // It killed itself between the store commit and the ack (`killBeforeAckOf`).
+          killed.add(suicide);
+          const at = Date.now();
+          const replacement = startConsumer();
+          consumers.push(replacement);
+          const detail = `${suicide.name} (pid ${suicide.child.pid}) SIGKILLed itself between commit and ack, started ${replacement.name}`;
+          faults.push({ kind: 'kill-consumer', fraction: reported / scenario.rows, startedAt: at, endedAt: at, detail, downAt: at, upAt: at });
+        }
         const failed = consumers.find((c) => !killed.has(c) && !isRunning(c));
         if (failed) throw exitError(failed);
         if (pending.length > 0 || (reported < scenario.rows && Date.now() - countedAt < 5000)) return false;
@@ -193,7 +211,7 @@ export async function runCrashScenario(scenario: CrashScenario): Promise<CrashOu
     await Promise.all([...(producer ? [producer] : []), ...consumers].map((w) => stopWorker(w, 'SIGKILL', 5000)));
     await store.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
     await store.close().catch(() => undefined);
-    await deleteTopics(scenario.broker, rig.brokerUrl, [topic]);
+    await deleteTopics(scenario.broker, rig.brokerUrl, [topic], [group]);
     await rig.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
- * Removes what a system test left on a shared broker: the Redis stream of a topic, or the Kafka
- * topic (and their dead-letter topics). Best effort: a failure is reported, not thrown.
+ * Removes what a system test left on a shared broker: the Redis stream of a topic, the Kafka
+ * topic (and their dead-letter topics), or the RabbitMQ exchange of a topic with its groups'
+ * queues. Best effort: a failure is reported, not thrown.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,54 @@ function kafkajs(): KafkaModule {
   return createRequire(adapter)('kafkajs') as KafkaModule;
 }
 
-/** Deletes `topics` and their `.dead-letters` topics from the broker the URL names. */
-export async function deleteTopics(broker: 'redis' | 'kafka', url: string, topics: readonly string[]): Promise<void> {
+/** The part of amqplib used here. */
+interface AmqpChannel {
+  on(event: 'error', listener: () => void): void;
+  deleteQueue(queue: string): Promise<unknown>;
+  deleteExchange(exchange: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+type AmqpModule = { connect(url: string): Promise<{ createChannel(): Promise<AmqpChannel>; close(): Promise<void> }> };
+
+/** amqplib (CommonJS), loaded only when RabbitMQ topics are cleaned up. */
+function amqplib(): AmqpModule {
+  return createRequire(import.meta.url)('amqplib') as AmqpModule;
+}
+
+/** Deletes the RabbitMQ exchanges of `topics` (default prefix `sluice.`) and the queues of `groups` on them. */
+async function deleteRabbitTopics(url: string, topics: readonly string[], groups: readonly string[]): Promise<void> {
+  const connection = await amqplib().connect(url);
+  try {
+    const doomed: ((channel: AmqpChannel) => Promise<unknown>)[] = [];
+    for (const topic of topics) {
+      for (const group of groups) {
+        doomed.push((channel) => channel.deleteQueue(`sluice.${topic}|${group}`));
+        doomed.push((channel) => channel.deleteQueue(`sluice.${topic}|${group}.dead-letters`));
+      }
+      doomed.push((channel) => channel.deleteExchange(`sluice.${topic}`));
+    }
+    for (const remove of doomed) {
+      // One channel per deletion: a failure (never declared) closes only that channel.
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      await remove(channel).then(() => channel.close(), () => undefined);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Deletes `topics` and their `.dead-letters` topics from the broker the URL names; for RabbitMQ also
+ * the queues of `groups` (a RabbitMQ group is a queue, found by name only).
+ */
+export async function deleteTopics(broker: 'redis' | 'kafka' | 'rabbitmq', url: string, topics: readonly string[], groups: readonly string[] = []): Promise<void> {
   const names = topics.flatMap((topic) => [topic, `${topic}.dead-letters`]);
   try {
+    if (broker === 'rabbitmq') {
+      await deleteRabbitTopics(url, names, groups);
+      return;
+    }
     if (broker === 'redis') {
       await redisCommand(url, ['DEL', ...names.map((topic) => `sluice:${topic}`)]);
       return;

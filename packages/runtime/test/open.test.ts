@@ -86,6 +86,30 @@ describe('openBroker', () => {
     await roundTrip(broker);
   });
 
+  it.skipIf(!rabbitUp)('amqp://…?groups= declares the groups before the first publish', async () => {
+    const topic = randomName('rt');
+    const url = new URL(rabbitMqUrl());
+    url.searchParams.set('groups', 'early');
+    const broker = await openBroker(url.toString());
+    try {
+      // Published before any consumer exists: kept, because the URL declared the group's queue.
+      await broker.publish(topic, [{ key: 'k', value: { n: 7 }, timestamp: Date.now(), headers: {} }]);
+      const values = await new Promise<unknown[]>((resolve, reject) => {
+        const subscription = broker.consume(topic, { group: 'early' }).subscribe({
+          next: (delivery) =>
+            void delivery.ack().then(() => {
+              subscription.unsubscribe();
+              resolve(delivery.envelopes.map((e) => e.value));
+            }, reject),
+          error: reject,
+        });
+      });
+      expect(values).toEqual([{ n: 7 }]);
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('takes SLUICE_BROKER as the default', async () => {
     const before = process.env.SLUICE_BROKER;
     process.env.SLUICE_BROKER = 'nats://u:secret@h';

@@ -6,6 +6,9 @@ import { connect } from 'node:net';
 
 export { serviceUrls } from '../env.js';
 
+/** `SLUICE_RABBITMQ_URL`, default `amqp://guest:guest@127.0.0.1:5672`: the RabbitMQ the tests use. */
+export const rabbitmqUrl = process.env.SLUICE_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
 /** Host and port of a service URL or `host:port` list (the first entry). */
 export function hostPort(url: string): { host: string; port: number } {
   const first = url.split(',')[0]!.trim();

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createMemoryBroker, type Broker, type MemoryBrokerOptions, type Store } from '@sluice/core';
 import type { KafkaBrokerOptions } from '@sluice/adapter-kafka';
-import type { RabbitMqBrokerOptions } from '@sluice/adapter-rabbitmq';
+import type { GroupDeclarations, RabbitMqBrokerOptions } from '@sluice/adapter-rabbitmq';
 import type { RedisBrokerOptions } from '@sluice/adapter-redis';
 import type { PgStoreOptions } from '@sluice/store-pg';
 import type { SqliteStoreOptions } from '@sluice/store-sqlite';
@@ -45,6 +45,25 @@ async function load<M>(packageName: string, url: string, importer: () => Promise
   }
 }
 
+/**
+ * `?groups=a,b` of an `amqp://` URL: consumer groups whose queues the broker declares before it
+ * first publishes to a topic (RabbitMQ keeps messages only for groups that exist), taken off the
+ * URL handed to the client.
+ */
+function amqpGroups(text: string): { url: string; groups: string[] } {
+  const url = new URL(text);
+  const groups = (url.searchParams.get('groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  url.searchParams.delete('groups');
+  return { url: url.toString(), groups };
+}
+
+/** The groups a RabbitMQ `groups` option declares on `topic`. */
+function groupsFor(groups: GroupDeclarations, topic: string): readonly string[] {
+  if (typeof groups === 'function') return groups(topic);
+  if (Array.isArray(groups)) return groups as readonly string[];
+  return (groups as Readonly<Record<string, readonly string[]>>)[topic] ?? [];
+}
+
 /** Opens a parsed broker target. */
 export async function openBrokerTarget(target: BrokerTarget, options: OpenBrokerOptions = {}): Promise<Broker> {
   switch (target.kind) {
@@ -60,7 +79,16 @@ export async function openBrokerTarget(target: BrokerTarget, options: OpenBroker
     }
     case 'rabbitmq': {
       const { createRabbitMqBroker } = await load('@sluice/adapter-rabbitmq', target.url, () => import('@sluice/adapter-rabbitmq'));
-      return createRabbitMqBroker({ ...options.rabbitmq, url: target.url });
+      const { url, groups } = amqpGroups(target.url);
+      const given = options.rabbitmq?.groups;
+      const declared: GroupDeclarations | undefined =
+        groups.length === 0 ? given : given === undefined ? groups : (topic: string) => [...groupsFor(given, topic), ...groups];
+      return createRabbitMqBroker({
+        ...(options.clientId ? { clientName: options.clientId } : {}),
+        ...options.rabbitmq,
+        ...(declared ? { groups: declared } : {}),
+        url,
+      });
     }
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * Envelope ↔ AMQP message. Pure: no I/O.
+ *
+ * A message carries `JSON.stringify(value)` as its body (content type `application/json`, persistent),
+ * the envelope's headers as AMQP headers, and two headers of Sluice's own: `sluice-key` (the key,
+ * which may be longer than the 255 bytes of a routing key or message id) and `sluice-timestamp`
+ * (decimal milliseconds, exact). The AMQP `timestamp` property holds the same time in whole seconds,
+ * for other tools. Headers RabbitMQ adds (`x-delivery-count`, `x-death`, …) are removed on the way in.
+ */
+import { BrokerError, type Envelope, type Headers } from '@sluice/core';
+import type { Message, Options } from 'amqplib';
+import { createHash } from 'node:crypto';
+
+/** Header set on an envelope whose message could not be decoded as written by Sluice. */
+export const DECODE_ERROR_HEADER = 'sluice-decode-error';
+/** Header holding the envelope key. */
+export const KEY_HEADER = 'sluice-key';
+/** Header holding the exact envelope timestamp (decimal milliseconds). */
+export const TIMESTAMP_HEADER = 'sluice-timestamp';
+
+/** Headers RabbitMQ sets on delivery or dead-lettering; not part of the envelope. */
+const BROKER_HEADERS = ['x-delivery-count', 'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
+
+/**
+ * amqplib encodes the headers of one message into a 64 KiB buffer and throws a `RangeError` past it;
+ * a batch whose headers come near is refused before anything of it is sent.
+ */
+const MAX_HEADER_BYTES = 60 * 1024;
+/** AMQP field names are short strings. */
+const MAX_HEADER_NAME_BYTES = 255;
+
+/** One encoded message. */
+export interface EncodedMessage {
+  content: Buffer;
+  options: Options.Publish;
+}
+
+/**
+ * The messages of a batch already checked by `assertEnvelopes`. Throws a non-retriable `BrokerError`
+ * naming the first envelope that cannot be sent (a value JSON cannot hold, headers AMQP cannot carry);
+ * nothing of the batch is sent then.
+ */
+export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unknown>[], correlationId: string): EncodedMessage[] {
+  return envelopes.map((envelope, index) => {
+    const { key, timestamp } = envelope;
+    const headers: Record<string, string> = { ...envelope.headers, [KEY_HEADER]: key, [TIMESTAMP_HEADER]: String(timestamp) };
+    checkHeaders(topic, envelope, index, headers);
+    const seconds = Math.floor(timestamp / 1000);
+    return {
+      content: Buffer.from(valueJson(topic, envelope, index)),
+      options: {
+        persistent: true,
+        contentType: 'application/json',
+        correlationId,
+        headers,
+        ...(seconds >= 0 && Number.isSafeInteger(seconds) ? { timestamp: seconds } : {}),
+      },
+    };
+  });
+}
+
+/**
+ * The envelope of a message. Never throws: a message not written by Sluice (no `sluice-key`, a body
+ * that is not JSON) is still delivered, with the raw text as its value and a `sluice-decode-error`
+ * header saying what was wrong, so a pipeline can dead-letter it instead of losing it. Its key is
+ * then its message id, or a hash of its body (the same on every redelivery).
+ */
+export function decodeMessage(message: Message): Envelope<unknown> {
+  const raw = message.properties.headers ?? {};
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!BROKER_HEADERS.includes(name) && value !== undefined && value !== null) headers[name] = headerText(value);
+  }
+  let problems: string[] | undefined;
+  let key = headers[KEY_HEADER];
+  delete headers[KEY_HEADER];
+  if (key === undefined) {
+    const id = message.properties.messageId;
+    key = typeof id === 'string' && id !== '' ? id : `sha1:${createHash('sha1').update(message.content).digest('hex')}`;
+    (problems ??= []).push(`it has no ${KEY_HEADER} header (used "${key}", its message id or a hash of its body, as key)`);
+  }
+  const text = message.content.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    value = text;
+    (problems ??= []).push(`its body is not JSON (${(error as Error).message}); kept as text`);
+  }
+  const exact = headers[TIMESTAMP_HEADER];
+  delete headers[TIMESTAMP_HEADER];
+  let timestamp = exact === undefined ? Number.NaN : Number(exact);
+  if (!Number.isFinite(timestamp)) {
+    const seconds = Number(message.properties.timestamp);
+    if (exact !== undefined) (problems ??= []).push(`header ${TIMESTAMP_HEADER} is not a number: ${exact}`);
+    else if (!problems && !Number.isFinite(seconds)) problems = [`it has no ${TIMESTAMP_HEADER} header nor timestamp property`];
+    timestamp = Number.isFinite(seconds) ? seconds * 1000 : 0;
+  }
+  if (problems) {
+    const from = message.fields.exchange ? `exchange "${message.fields.exchange}"` : `routing key "${message.fields.routingKey}"`;
+    headers[DECODE_ERROR_HEADER] = `message from ${from}: ${problems.join('; ')}`;
+  }
+  return { key, value, timestamp, headers };
+}
+
+/** The delivery count RabbitMQ's quorum queue put on a message: 0 on its first delivery. */
+export function deliveryCountOf(message: Message): number {
+  const count = Number(message.properties.headers?.['x-delivery-count'] ?? 0);
+  return Number.isFinite(count) && count >= 0 ? count : 0;
+}
+
+/** A header value of any AMQP type as text. */
+function headerText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value === 'object') {
+    try {
+      return JSON.stringify(value, (_, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
+}
+
+function checkHeaders(topic: string, envelope: Envelope<unknown>, index: number, headers: Record<string, string>): void {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const nameBytes = Buffer.byteLength(name);
+    if (nameBytes > MAX_HEADER_NAME_BYTES) refuse(topic, envelope, index, `has a header name of ${nameBytes} bytes; AMQP allows ${MAX_HEADER_NAME_BYTES}`);
+    bytes += nameBytes + Buffer.byteLength(value) + 6;
+  }
+  if (envelope.headers && (KEY_HEADER in envelope.headers || TIMESTAMP_HEADER in envelope.headers)) {
+    refuse(topic, envelope, index, `has a header named ${KEY_HEADER} or ${TIMESTAMP_HEADER}, which the RabbitMQ broker reserves`);
+  }
+  if (bytes > MAX_HEADER_BYTES) {
+    refuse(topic, envelope, index, `has ${bytes} bytes of key and headers; a RabbitMQ message carries at most ${MAX_HEADER_BYTES}`);
+  }
+}
+
+function refuse(topic: string, envelope: Envelope<unknown>, index: number, problem: string): never {
+  throw new BrokerError(
+    `cannot publish to topic "${topic}": envelope ${index} (key "${envelope.key.slice(0, 80)}") ${problem}; ` +
+      'nothing of the batch was published — fix the record or send it to the dead letters',
+    'publish',
+    topic,
+  );
+}
+
+/** `JSON.stringify` of the envelope's value; throws a non-retriable `BrokerError` when JSON cannot hold it. */
+function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
+  let text: string | undefined;
+  let reason = `it is ${typeof envelope.value}, which JSON cannot hold`;
+  try {
+    text = JSON.stringify(envelope.value);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  if (text === undefined) refuse(topic, envelope, index, `has a value that cannot be written as JSON (${reason}); values must survive JSON.stringify/JSON.parse`);
+  return text;
+}
