@@ -28,6 +28,14 @@ export interface LoadOptions<T> extends PipelineOptions {
   stream?: string;
   /** Start after this position (overrides a saved checkpoint). */
   from?: Position;
+  /**
+   * Commit points, e.g. `isFileEnd` for a `directorySource`: a batch (one transaction, with its
+   * checkpoint) closes only after an item this returns true for, so a file's rows never split
+   * across transactions and a crash leaves all of a file or nothing of it. Costs the memory of one
+   * unit (a file) beyond `maxBuffered`. Records after the last commit point when the run stops
+   * are not written; the next run reads them again.
+   */
+  commitAt?: (position: Position) => boolean;
 }
 
 /** The store write a batch of source records became, with what is reported of the batch once written. */
@@ -86,7 +94,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
     reporter,
     (stop$) =>
       defer(async () => options.from ?? (options.incremental === false ? undefined : await store.readCheckpoint(stream))).pipe(
-        switchMap((start) => processBatches(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$, prepare: prepareWrite }, writeBatch)),
+        switchMap((start) => processBatches(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$, prepare: prepareWrite, ...(options.commitAt ? { commitAt: options.commitAt } : {}) }, writeBatch)),
       ),
     options,
   );

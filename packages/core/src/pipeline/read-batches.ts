@@ -1,5 +1,5 @@
 /** Source → validated batches, with backpressure through a flow gate. */
-import { EMPTY, bufferTime, catchError, concat, concatMap, defer, filter, from, map, takeUntil, throwError, type Observable } from 'rxjs';
+import { EMPTY, Observable, bufferTime, catchError, concat, concatMap, defer, filter, from, map, takeUntil, throwError } from 'rxjs';
 import type { ZodType } from 'zod';
 import { formatIssues } from '../schemas/validate.js';
 import type { DeadLetter, Position, Source, SourceRecord } from '../types.js';
@@ -30,6 +30,16 @@ export interface ReadBatchesOptions<T> {
   batchMs: number;
   gate: FlowGate;
   stop$: Observable<void>;
+  /**
+   * Commit points: when set, a batch closes only right after an item whose position this returns
+   * true for (e.g. `isFileEnd`, the last item of a file), once `batchSize` or `batchMs` is reached,
+   * so the records between two commit points (a file) never split across two writes. The open
+   * batch is not counted by the gate until it closes (a unit larger than `maxBuffered` would
+   * otherwise stall the source for ever): memory holds the open unit plus what the gate allows.
+   * Items read after the last commit point when the source ends, fails or is stopped are not
+   * processed (they are released): a resume reads them again from the last committed position.
+   */
+  commitAt?: (position: Position) => boolean;
 }
 
 /** A validated record: accepted (a source record is its own `Accepted` when no schema changes it) or a dead letter. */
@@ -63,20 +73,27 @@ export function processBatches<T, P = SourceBatch<T>>(
   options: ReadBatchesOptions<T> & { prepare?: (batch: SourceBatch<T>) => P },
   process: (prepared: P) => Promise<void>,
 ): Observable<void> {
-  const { gate } = options;
+  const { gate, commitAt } = options;
   const prepare = options.prepare ?? ((batch: SourceBatch<T>) => batch as P);
   let failure: { error: unknown } | undefined;
-  const batches$ = source.read(options.from, { flow: gate }).pipe(
+  const records$ = source.read(options.from, { flow: gate }).pipe(
     takeUntil(options.stop$),
     catchError((error: unknown) => {
       failure = { error };
       return EMPTY; // completes the stream, so bufferTime flushes the open batch
     }),
-    map((record) => {
-      gate.take(1);
-      return validateSourceRecord(source.name, record, options.schema);
-    }),
-    bufferTime(options.batchMs, null, options.batchSize),
+  );
+  const validate = (record: SourceRecord<unknown>) => validateSourceRecord(source.name, record, options.schema);
+  const items$ = commitAt
+    ? records$.pipe(bufferToCommitPoints(commitAt, validate, options.batchSize, options.batchMs, gate))
+    : records$.pipe(
+        map((record) => {
+          gate.take(1);
+          return validate(record);
+        }),
+        bufferTime(options.batchMs, null, options.batchSize),
+      );
+  const batches$ = items$.pipe(
     filter((items) => items.length > 0),
     map((items) => prepare(toBatch(items))),
   );
@@ -84,6 +101,67 @@ export function processBatches<T, P = SourceBatch<T>>(
     batches$.pipe(concatMap((prepared) => from(process(prepared)))),
     defer(() => (failure ? throwError(() => failure!.error) : EMPTY)),
   );
+}
+
+/**
+ * Groups source records into batches that close only after a commit point (see
+ * `ReadBatchesOptions.commitAt`), once `batchSize` records are held or `batchMs` has passed since
+ * the batch opened. A batch is `take`n from the gate when it closes. Records after the last commit
+ * point are dropped (and were never taken) when the source completes.
+ */
+function bufferToCommitPoints<T>(
+  commitAt: (position: Position) => boolean,
+  validate: (record: SourceRecord<unknown>) => Item<T>,
+  batchSize: number,
+  batchMs: number,
+  gate: FlowGate,
+): (records$: Observable<SourceRecord<unknown>>) => Observable<Item<T>[]> {
+  return (records$) =>
+    new Observable<Item<T>[]>((subscriber) => {
+      let open: Item<T>[] = [];
+      /** How many items of `open` end at a commit point (a prefix that may close). */
+      let closable = 0;
+      let due = false;
+      let timer: NodeJS.Timeout | undefined;
+      const flush = () => {
+        const batch = closable === open.length ? open : open.slice(0, closable);
+        open = closable === open.length ? [] : open.slice(closable);
+        closable = 0;
+        due = false;
+        clearTimeout(timer);
+        timer = undefined;
+        if (open.length > 0) arm();
+        gate.take(batch.length);
+        subscriber.next(batch);
+      };
+      const arm = () => {
+        timer = setTimeout(() => {
+          timer = undefined;
+          if (closable > 0) flush();
+          else due = true;
+        }, batchMs);
+      };
+      const subscription = records$.subscribe({
+        next: (record) => {
+          if (open.length === 0 && timer === undefined) arm();
+          open.push(validate(record));
+          if (!commitAt(record.position)) return;
+          closable = open.length;
+          if (due || open.length >= batchSize) flush();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          if (closable > 0) flush();
+          clearTimeout(timer);
+          open = [];
+          subscriber.complete();
+        },
+      });
+      return () => {
+        clearTimeout(timer);
+        subscription.unsubscribe();
+      };
+    });
 }
 
 /** Splits validated items into a batch. */

@@ -1,0 +1,146 @@
+/**
+ * `pnpm bench:sensor-log [--minutes N] [--workers N] [--keep]`: generated per-minute Parquet files
+ * into PostgreSQL with the sensor-log loader, against the ceiling measured in the same run: `psql
+ * \copy` of the same rows, already normalised (ids resolved, CSV), into a table of the same
+ * columns and keys, with declared foreign keys (checked row by row) and without.
+ *
+ * Every stage runs as its own process under GNU time: wall, CPU (user + system) and peak RSS of
+ * the largest process. Default: a day (1,441 files, 2,758,074 rows); `--minutes 43201` is the month.
+ * Needs PostgreSQL (SLUICE_PG_URL) and psql; `--workers N` also Redis (SLUICE_REDIS_URL).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { deleteTopics } from '../../test/support/broker-cleanup.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'examples/sensor-log/src/cli.ts');
+const OUT = join(ROOT, 'sluice-out/bench/sensor-log'); // git-ignored: the generated files are large
+const PG = process.env.SLUICE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS = process.env.SLUICE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '1441' }, workers: { type: 'string' }, keep: { type: 'boolean', default: false } },
+});
+const minutes = Number(values.minutes);
+if (!Number.isInteger(minutes) || minutes < 1 || minutes > 43_201) throw new Error('--minutes takes an integer from 1 to 43201');
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+
+interface Measured {
+  label: string;
+  wallS: number;
+  cpuS: number;
+  peakRssMb: number;
+  stdout: string;
+  /** The load's own time, from its last stderr line (`…, 12.3 s`): wall minus process start-up. */
+  inProcessS?: number;
+}
+
+/** Runs a command under GNU time (`-f "%e %U %S %M"`). */
+async function measured(label: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+  const timing = join(OUT, `.time-${process.pid}`);
+  let inProcessS: number | undefined;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-o', timing, '-f', '%e %U %S %M', command, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', SLUICE_PROGRESS_INTERVAL_MS: '30000', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      const match = /, (\d+\.\d) s\n/.exec(chunk.toString());
+      if (match) inProcessS = Number(match[1]);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${label} exited with ${code}`))));
+  });
+  const [wall, user, system, rssKb] = (await readFile(timing, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
+  await rm(timing, { force: true });
+  const result: Measured = { label, wallS: wall!, cpuS: user! + system!, peakRssMb: rssKb! / 1024, stdout, ...(inProcessS !== undefined ? { inProcessS } : {}) };
+  console.error(`${label}: ${result.wallS.toFixed(1)} s wall${inProcessS !== undefined ? ` (${inProcessS} s in the load)` : ''}, ${result.cpuS.toFixed(1)} s CPU, ${result.peakRssMb.toFixed(0)} MB peak RSS`);
+  return result;
+}
+
+const node = (args: readonly string[]) => ['--import', 'tsx', '--conditions=source', CLI, ...args];
+const psql = (url: string, sql: string) => measured(`psql: ${sql.slice(0, 60)}`, 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
+
+function databaseUrl(name: string): string {
+  const url = new URL(PG);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function main(): Promise<void> {
+  await mkdir(OUT, { recursive: true });
+  const data = join(OUT, `data-${minutes}`);
+  const last = new Date(Date.UTC(2023, 0, 1) + (minutes - 1) * 60_000).toISOString().slice(0, 16);
+  const existing = await readdir(data).catch(() => [] as string[]);
+  let gen: Measured | undefined;
+  if (existing.filter((f) => f.endsWith('.parquet')).length !== minutes) {
+    await rm(data, { recursive: true, force: true });
+    gen = await measured('gen', process.execPath, node(['gen', '--out', data, '--to', last]));
+  } else {
+    console.error(`gen: reusing ${minutes} files in ${data}`);
+  }
+  let bytes = 0;
+  for (const file of await readdir(data)) bytes += (await stat(join(data, file))).size;
+
+  const database = `sensorlog_bench_${process.pid}`;
+  const url = databaseUrl(database);
+  await psql(PG, `CREATE DATABASE ${database}`);
+  const results: Record<string, unknown> = { minutes, files: minutes, rows: minutes * 1914, inputMb: bytes / 1e6, at: new Date().toISOString() };
+  try {
+    const first = await measured('load (1 process)', process.execPath, node(['load', data, '--store', url, '--json']));
+    const again = await measured('load again (nothing new)', process.execPath, node(['load', data, '--store', url, '--json']));
+    const counts = await measured('count', 'psql', ['-X', '-At', url, '-c', 'SELECT COUNT(*) FROM datalog']);
+    results.load = { ...strip(first), summary: JSON.parse(first.stdout.trim().split('\n').at(-1)!), rowsPerS: (minutes * 1914) / first.wallS, filesPerS: minutes / first.wallS };
+    results.again = { ...strip(again), summary: JSON.parse(again.stdout.trim().split('\n').at(-1)!) };
+    results.datalogRows = Number(counts.stdout.trim());
+
+    if (workers !== undefined) {
+      const wdb = `${database}_w`;
+      await psql(PG, `CREATE DATABASE ${wdb}`);
+      try {
+        const topic = `sensorlog_bench_${process.pid}`;
+        const scaled = await measured(`load --workers ${workers}`, process.execPath, node(['load', data, '--store', databaseUrl(wdb), '--broker', REDIS, '--workers', String(workers), '--topic', topic, '--json']));
+        results.workers = { workers, ...strip(scaled), summary: JSON.parse(scaled.stdout.trim().split('\n').at(-1)!), rowsPerS: (minutes * 1914) / scaled.wallS };
+      } finally {
+        await psql(PG, `DROP DATABASE IF EXISTS ${wdb} WITH (FORCE)`);
+        await deleteTopics('redis', REDIS, [`sensorlog_bench_${process.pid}`], [`sensorlog_bench_${process.pid}.loaders`]);
+      }
+    }
+
+    // Ceiling: the same rows, normalised, as CSV, \copy'd into the same columns and keys.
+    const csv = join(OUT, `datalog-${minutes}.csv`);
+    await psql(url, `\\copy (SELECT file_id, file_row, create_at, sensor_id, product_id, product_expire FROM datalog) TO '${csv}' CSV`);
+    const table = (name: string, fks: boolean) =>
+      `CREATE TABLE ${name} (file_id bigint NOT NULL${fks ? ' REFERENCES source_file (id)' : ''}, file_row integer NOT NULL, create_at timestamptz NOT NULL, ` +
+      `sensor_id bigint NOT NULL${fks ? ' REFERENCES sensor (id)' : ''}, product_id bigint NOT NULL${fks ? ' REFERENCES product (id)' : ''}, product_expire timestamptz NOT NULL, PRIMARY KEY (file_id, file_row))`;
+    await psql(url, table('ceiling_fk', true));
+    await psql(url, table('ceiling_nofk', false));
+    const withFk = await psql(url, `\\copy ceiling_fk FROM '${csv}' CSV`);
+    const withoutFk = await psql(url, `\\copy ceiling_nofk FROM '${csv}' CSV`);
+    results.ceiling = {
+      withForeignKeys: { ...strip(withFk), rowsPerS: (minutes * 1914) / withFk.wallS },
+      withoutForeignKeys: { ...strip(withoutFk), rowsPerS: (minutes * 1914) / withoutFk.wallS },
+    };
+    await rm(csv, { force: true });
+  } finally {
+    if (!values.keep) await psql(PG, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  }
+  if (gen) results.gen = strip(gen);
+  const file = join(OUT, `result-${minutes}.json`);
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+  console.error(`written ${file}`);
+}
+
+function strip(m: Measured): Omit<Measured, 'stdout' | 'label'> {
+  return { wallS: m.wallS, ...(m.inProcessS !== undefined ? { inProcessS: m.inProcessS } : {}), cpuS: Number(m.cpuS.toFixed(2)), peakRssMb: Number(m.peakRssMb.toFixed(0)) };
+}
+
+await main();

@@ -1,0 +1,182 @@
+/**
+ * Scale-out: file names go through a broker topic and N worker processes share them through a
+ * consumer group. A worker acks a file only after its rows and checkpoint committed; a worker that
+ * dies leaves its file unacked, and the broker hands it to another worker after the visibility
+ * timeout. A file loaded twice (a redelivery after a slow commit) is skipped the second time: its
+ * checkpoint matches, or its rows' keys refuse the second copy.
+ */
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Subject } from 'rxjs';
+import { consumeUntilStopped, type Broker, type Delivery, type StatusReporter, type Store } from '@sluice/core';
+import { WorkerError } from './errors.js';
+import { FileLoader, readFileStates, unchanged, type FileOutcome } from './load-file.js';
+import { count, emptySummary, filesToLoad, type LoadSummary } from './load.js';
+
+/** The topic and group of a folder's file names. */
+export const FILES_TOPIC = 'sensor-log.files';
+/** The consumer group of the workers of a topic. */
+export const groupOf = (topic: string): string => `${topic}.loaders`;
+
+/** A file name as it travels through the broker. */
+export interface FileMessage {
+  file: string;
+}
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  store: Store;
+  broker: Broker;
+  dir: string;
+  topic?: string;
+  group?: string;
+  consumer?: string;
+  /** After this long unacked a file goes to another worker (default 30 000 ms). */
+  visibilityTimeoutMs?: number;
+  /** Files loaded at once, each by its own consumer of the group (default 2). */
+  lanes?: number;
+  /** How often the group's lag is checked to know when everything is done (default 500 ms). */
+  pollMs?: number;
+  onFile?: (outcome: FileOutcome) => void;
+  signal?: AbortSignal;
+}
+
+/** Consumes file names and loads them until the group has acked every file of the topic. */
+export async function runWorker(options: WorkerOptions): Promise<LoadSummary> {
+  const topic = options.topic ?? FILES_TOPIC;
+  const group = options.group ?? groupOf(topic);
+  const loader = new FileLoader(options.store, options.dir);
+  const summary = emptySummary();
+  const stop$ = new Subject<void>();
+  const handle = async (delivery: Delivery<FileMessage>) => {
+    for (const envelope of delivery.envelopes) {
+      const outcome = await loader.load(envelope.value.file);
+      count(summary, outcome);
+      options.onFile?.(outcome);
+    }
+    await delivery.ack();
+  };
+  // Several lanes (consumers of the group) per process: one file decodes while another commits.
+  const lanes = Math.max(1, options.lanes ?? 2);
+  const consumer = options.consumer ?? `worker-${process.pid}`;
+  let stopped = false;
+  const finished = Promise.all(
+    Array.from(
+      { length: lanes },
+      (_, lane) =>
+        new Promise<void>((resolve, reject) => {
+          const deliveries$ = options.broker.consume<FileMessage>(topic, {
+            group,
+            batchSize: 1,
+            maxInFlight: 1,
+            visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
+            consumer: `${consumer}-${lane}`,
+          });
+          consumeUntilStopped(deliveries$, stop$, handle).subscribe({ error: reject, complete: resolve });
+        }),
+    ),
+  );
+  const poll = async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+      if (stopped) return;
+      if (options.signal?.aborted || (await options.broker.lag(topic, group)).lag === 0) stop$.next();
+    }
+  };
+  void poll().catch(() => stop$.next());
+  try {
+    await finished;
+  } finally {
+    stopped = true;
+  }
+  return summary;
+}
+
+/** Options of {@link coordinate}. */
+export interface CoordinateOptions {
+  store: Store;
+  broker: Broker;
+  dir: string;
+  storeUrl: string;
+  brokerUrl: string;
+  workers: number;
+  visibilityTimeoutMs?: number;
+  /** Topic of the file names (default {@link FILES_TOPIC}); the group is the topic + `.loaders`. */
+  topic?: string;
+  reporter?: StatusReporter;
+  /** Extra arguments of the worker command (tests). */
+  env?: NodeJS.ProcessEnv;
+  /** Called with each worker's pid as it starts (tests kill one). */
+  onWorker?: (pid: number) => void;
+}
+
+/**
+ * Publishes the names of the files to load, starts `workers` worker processes (this program's
+ * `worker` command) and waits for them. The counts come from the checkpoints, not from the
+ * workers' reports, so they are exact even when a worker was killed.
+ */
+export async function coordinate(options: CoordinateOptions): Promise<LoadSummary> {
+  const { store, broker, dir } = options;
+  const { todo, skipped } = await filesToLoad(store, dir);
+  // The files' source_file rows in a few transactions here, not one more commit per file in the workers.
+  await new FileLoader(store, dir).addFiles(todo.map((t) => t.file));
+  const now = Date.now();
+  const topic = options.topic ?? FILES_TOPIC;
+  await broker.publish<FileMessage>(
+    topic,
+    todo.map(({ file }) => ({ key: file, value: { file }, timestamp: now, headers: {} })),
+  );
+  const args = (i: number) => [
+    ...process.execArgv,
+    process.argv[1]!,
+    'worker',
+    dir,
+    '--store',
+    options.storeUrl,
+    '--broker',
+    options.brokerUrl,
+    '--topic',
+    topic,
+    '--consumer',
+    `worker-${process.pid}-${i}`,
+    ...(options.visibilityTimeoutMs ? ['--visibility-ms', String(options.visibilityTimeoutMs)] : []),
+  ];
+  const exits = await Promise.all(
+    Array.from({ length: options.workers }, (_, i) =>
+      new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+        const child = spawn(process.execPath, args(i), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...options.env } });
+        if (child.pid !== undefined) {
+          console.error(`worker ${i + 1} of ${options.workers}: pid ${child.pid}`);
+          options.onWorker?.(child.pid);
+        }
+        child.on('error', reject);
+        child.on('exit', (code, signal) => resolve({ code, signal }));
+      }),
+    ),
+  );
+  const summary = emptySummary();
+  summary.skipped = skipped;
+  const states = await readFileStates(store);
+  const missing: string[] = [];
+  for (const { file } of todo) {
+    const state = states.get(file);
+    const stats = await stat(join(dir, file));
+    if (!unchanged(state, stats.size, stats.mtimeMs)) {
+      missing.push(file);
+      continue;
+    }
+    count(summary, { file, status: state!.quarantined ? 'quarantined' : 'loaded', rows: state!.rows, rejected: state!.rejected, reasons: [] });
+  }
+  options.reporter?.read(summary.rows + summary.rejected);
+  options.reporter?.persisted(summary.rows);
+  const failed = exits.filter((e) => e.code !== 0);
+  if (missing.length > 0) {
+    throw new WorkerError(
+      `${missing.length} of ${todo.length} files were not loaded (first: ${missing[0]}); ${failed.length} of ${options.workers} workers failed ` +
+        `(${failed.map((e) => e.signal ?? `exit ${e.code}`).join(', ')}). Run the load again: loaded files are skipped.`,
+    );
+  }
+  if (failed.length > 0) console.error(`${failed.length} worker(s) ended abnormally (${failed.map((e) => e.signal ?? `exit ${e.code}`).join(', ')}); the others finished their files.`);
+  return summary;
+}
