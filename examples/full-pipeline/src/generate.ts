@@ -34,6 +34,10 @@ export const genUsage = `Usage: pnpm sluice-gen machine-data [options]
   --days N                     days of data (default 28)
   --metric-interval-s N        mean seconds between samples of a parameter (default 600)
   --workorder-interval-s N     mean seconds between work-order readings (default 3600)
+  --delay-s N                  process delay of the planted drivers: output follows their level
+                               N seconds later (default 0; truth.json gives each driver's delay)
+  --correlation-s N            seconds over which a gauge's level stays correlated
+                               (default: the work-order interval)
   --schedule concurrent|turns  products run at the same time (default), or take turns
   --ids number|string          parameter ids as numbers or strings
   --time-format iso|epoch-s|epoch-ms   how times are written (default iso)
@@ -49,6 +53,8 @@ const genOptions = {
   days: { type: 'string' },
   'metric-interval-s': { type: 'string' },
   'workorder-interval-s': { type: 'string' },
+  'delay-s': { type: 'string' },
+  'correlation-s': { type: 'string' },
   schedule: { type: 'string' },
   ids: { type: 'string' },
   'time-format': { type: 'string', default: 'iso' },
@@ -76,6 +82,10 @@ export function parseGenArgs(argv: readonly string[]): { out: string; options: M
   set('metricIntervalMs', mi === undefined ? undefined : mi * 1000);
   const wi = positive('workorder-interval-s');
   set('workorderIntervalMs', wi === undefined ? undefined : wi * 1000);
+  const delay = whole('delay-s', 0);
+  set('delayMs', delay === undefined ? undefined : delay * 1000);
+  const ci = positive('correlation-s');
+  set('correlationMs', ci === undefined ? undefined : ci * 1000);
   set('schedule', choiceOption('schedule', values.schedule, ['concurrent', 'turns'] as const));
   set('ids', choiceOption('ids', values.ids, ['number', 'string'] as const));
   return { out: values.out, options, timeFormat: choiceOption('time-format', values['time-format'], ['iso', 'epoch-s', 'epoch-ms'] as const) ?? 'iso' };

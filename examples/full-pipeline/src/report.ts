@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  formatLag,
   quoteIdentifier,
   rankCorrelationsOf,
   renderReportHtml,
@@ -98,12 +99,17 @@ export async function writeReport(
   return { files, result };
 }
 
-/** One line per product with its top three parameters, or why it has none (pure). */
+/**
+ * One line per product with its top three parameters (r, the lag at which it is strongest, and
+ * whether it is significant), or why it has none (pure).
+ */
 export function topThreeLines(result: CorrelationResult): string[] {
   return result.products.map((product) => {
-    const top = product.ranking.slice(0, 3).map((e) => `${JSON.stringify(e.parameter)} (r ${e.r.toFixed(3)})`);
+    const top = product.ranking
+      .slice(0, 3)
+      .map((e) => `${JSON.stringify(e.parameter)} (r ${e.r.toFixed(3)}, lag ${formatLag(e.lagSeconds)}${e.significant ? '' : ', not significant'})`);
     const label = `product ${JSON.stringify(product.product)}`;
-    if (top.length > 0) return `${label}: ${top.join(', ')}`;
+    if (top.length > 0) return `${label}: ${top.join(', ')}${product.ranking.some((e) => e.significant) ? '' : ' (nothing significant)'}`;
     return `${label}: not ranked: ${product.reason ?? 'no parameter had enough aligned intervals'}`;
   });
 }

@@ -95,7 +95,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
     });
     expect(order).toEqual({ firstTableClass: 'summary', summaryRows: products, beforeCharts: true });
 
-    // Per product one bar chart of the ranking and three scatter plots, all drawn with a real size.
+    // Per product one bar chart of the ranking, three scatter plots and three lag profiles, all drawn with a real size.
     const charts = await page.evaluate(() => {
       const { document } = globalThis as unknown as { document: BrowserDocument };
       return [...document.querySelectorAll('svg')].map((svg) => {
@@ -103,7 +103,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
         return { width: box.width, height: box.height, rects: svg.querySelectorAll('rect').length, circles: svg.querySelectorAll('circle').length };
       });
     });
-    expect(charts).toHaveLength(products * 4);
+    expect(charts).toHaveLength(products * 7);
     for (const chart of charts) {
       expect(chart.width).toBeGreaterThan(100);
       expect(chart.height).toBeGreaterThan(100);

@@ -102,7 +102,8 @@ export function expectReportShape(report: unknown, idType: 'number' | 'string'):
     const ranking = product.ranking as Record<string, unknown>[];
     expect(Array.isArray(ranking)).toBe(true);
     for (const entry of ranking) {
-      expect(Object.keys(entry).filter((k) => !['parameter', 'r', 'spearman', 'n', 'p', 'ci', 'kind', 'measure'].includes(k))).toEqual([]);
+      expect(Object.keys(entry).filter((k) => !['parameter', 'r', 'spearman', 'n', 'p', 'ci', 'lagSeconds', 'kind', 'measure'].includes(k))).toEqual([]);
+      expect(entry.lagSeconds as number).toBeGreaterThanOrEqual(0);
       expect(typeof entry.parameter).toBe(idType);
       for (const k of ['r', 'spearman', 'p']) expect(Number.isFinite(entry[k]), k).toBe(true);
       expect(Math.abs(entry.r as number)).toBeLessThanOrEqual(1);

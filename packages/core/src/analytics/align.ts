@@ -48,11 +48,12 @@ export function prepareTrack(series: TimeSeries, kind: ParameterKind, resetFacto
 /**
  * The parameter's level (gauge) or rate (counter) on each interval; NaN where it has no value.
  * `reachFactor` scales the larger of the product's median interval and the parameter's median step.
+ * `into` (optional, at least as long as the intervals) is written instead of a new array.
  */
-export function alignTrack(track: ParameterTrack, intervals: ProductIntervals, reachFactor: number): Float64Array {
+export function alignTrack(track: ParameterTrack, intervals: ProductIntervals, reachFactor: number, into?: Float64Array): Float64Array {
   const { start, end } = intervals;
   const m = start.length;
-  const out = new Float64Array(m).fill(Number.NaN);
+  const out = (into && into.length >= m ? into.subarray(0, m) : new Float64Array(m)).fill(Number.NaN);
   const time = track.series.time;
   const n = time.length;
   if (n === 0) return out;

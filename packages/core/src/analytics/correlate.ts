@@ -2,6 +2,11 @@
  * The statistics of one (parameter, product) pair of aligned series, or the reason there are none.
  * With linear detrending both sides lose their least-squares line against time first; that uses up
  * one degree of freedom, which the p-value (t with n − 3 df) and the interval (√(n − 4)) account for.
+ *
+ * Consecutive intervals are not independent (machine states persist), so the p-value and interval
+ * use an effective number of pairs: n × (1 − a·b) ÷ (1 + a·b), where a and b are the lag-1
+ * autocorrelations of the two (detrended) series (the AR(1) approximation of Bretherton et al.,
+ * 1999); without it two smooth unrelated series look related far too often.
  */
 import { averageRanks, correlationPValue, fisherInterval, linearDetrend, pearson, sumOfSquares } from './statistics.js';
 import type { ExclusionStatus, ResolvedCorrelationOptions } from './types.js';
@@ -15,7 +20,7 @@ export interface AlignedPairs {
 
 /** The statistics of a pair, or why it has none. */
 export type PairOutcome =
-  | { ok: true; r: number; spearman: number; p: number; ci: [number, number] }
+  | { ok: true; r: number; spearman: number; nEffective: number; p: number; ci: [number, number] }
   | { ok: false; status: ExclusionStatus; reason: string };
 
 /** Whether values are constant up to floating-point noise. */
@@ -38,19 +43,56 @@ export interface PreparedSide {
   ranks: Float64Array;
 }
 
-/** Prepares one side (checks, detrending, ranks). Reusable across pairs that share the same intervals. */
-export function prepareSide(time: Float64Array, raw: Float64Array, detrend: boolean): PreparedSide {
+/**
+ * Prepares one side (checks, detrending, ranks). Reusable across pairs that share the same intervals.
+ * Without `withRanks` the ranks are left out (`ranks` = `values`): enough for r and p alone.
+ */
+export function prepareSide(time: Float64Array, raw: Float64Array, detrend: boolean, withRanks = true): PreparedSide {
   const constant = isConstant(raw);
   const values = detrend && !constant ? linearDetrend(time, raw) : raw;
   const flat = detrend && !constant && sumOfSquares(values) <= 1e-20 * sumOfSquares(raw);
-  return { constant, flat, values, ranks: constant || flat ? values : averageRanks(values) };
+  return { constant, flat, values, ranks: constant || flat || !withRanks ? values : averageRanks(values) };
+}
+
+/** Lag-1 autocorrelation of a series in its given order (0 when it does not exist). */
+export function lagOneAutocorrelation(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n < 3) return 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += values[i]!;
+  mean /= n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i]! - mean;
+    den += d * d;
+    if (i + 1 < n) num += d * (values[i + 1]! - mean);
+  }
+  return den > 0 ? num / den : 0;
+}
+
+/**
+ * Effective number of independent pairs of two autocorrelated series (AR(1) approximation):
+ * n × (1 − a·b) ÷ (1 + a·b), never above n, and never so low that no degree of freedom is left
+ * (at least `covariates` + 4 when n allows it).
+ */
+export function effectivePairs(n: number, a: number, b: number, covariates: number): number {
+  const ab = a * b;
+  const shrunk = ab > 0 ? (n * (1 - ab)) / (1 + ab) : n;
+  return Math.min(n, Math.max(shrunk, Math.min(n, covariates + 4)));
 }
 
 /**
  * Correlates one aligned pair. `label` names the parameter in reasons; `preparedY` may carry the
  * output side when it was prepared for exactly these intervals already.
  */
-export function correlatePair(pairs: AlignedPairs, label: string, options: ResolvedCorrelationOptions, preparedY?: PreparedSide): PairOutcome {
+export function correlatePair(
+  pairs: AlignedPairs,
+  label: string,
+  options: ResolvedCorrelationOptions,
+  preparedY?: PreparedSide,
+  withSpearman = true,
+): PairOutcome {
   const n = pairs.x.length;
   if (n < options.minIntervals) {
     return {
@@ -60,8 +102,8 @@ export function correlatePair(pairs: AlignedPairs, label: string, options: Resol
     };
   }
   const detrend = options.detrend === 'linear';
-  const x = prepareSide(pairs.t, pairs.x, detrend);
-  const y = preparedY ?? prepareSide(pairs.t, pairs.y, detrend);
+  const x = prepareSide(pairs.t, pairs.x, detrend, withSpearman);
+  const y = preparedY ?? prepareSide(pairs.t, pairs.y, detrend, withSpearman);
   if (x.constant) return { ok: false, status: 'zero-variance', reason: `${label} does not vary over the product's intervals` };
   if (y.constant) return { ok: false, status: 'zero-variance', reason: `the output rate does not vary over the intervals where ${label} has values` };
   if (x.flat || y.flat) {
@@ -69,11 +111,12 @@ export function correlatePair(pairs: AlignedPairs, label: string, options: Resol
   }
   const covariates = detrend ? 1 : 0;
   const r = pearson(x.values, y.values);
-  const rho = pearson(x.ranks, y.ranks);
-  const p = r === undefined ? undefined : correlationPValue(r, n, covariates);
-  const ci = r === undefined ? undefined : fisherInterval(r, n, options.confidenceLevel, covariates);
+  const rho = withSpearman ? pearson(x.ranks, y.ranks) : 0;
+  const nEffective = effectivePairs(n, lagOneAutocorrelation(x.values), lagOneAutocorrelation(y.values), covariates);
+  const p = r === undefined ? undefined : correlationPValue(r, nEffective, covariates);
+  const ci = r === undefined ? undefined : fisherInterval(r, nEffective, options.confidenceLevel, covariates);
   if (r === undefined || rho === undefined || p === undefined || ci === undefined) {
     return { ok: false, status: 'zero-variance', reason: `${label} or the output rate has no variance left to correlate` };
   }
-  return { ok: true, r, spearman: rho, p, ci };
+  return { ok: true, r, spearman: rho, nEffective, p, ci };
 }

@@ -14,6 +14,9 @@ export const defaultCorrelationOptions: ResolvedCorrelationOptions = Object.free
   gauges: [],
   seriesTop: 3,
   confidenceLevel: 0.95,
+  maxLagSeconds: 21_600,
+  maxLagSteps: 48,
+  significanceLevel: 0.05,
 });
 
 function check(ok: boolean, option: string, value: unknown, expected: string): void {
@@ -33,6 +36,9 @@ export function resolveCorrelationOptions(options: CorrelationOptions = {}): Res
   check(o.counterRiseFraction > 0.5 && o.counterRiseFraction <= 1, 'counterRiseFraction', o.counterRiseFraction, 'above 0.5 and at most 1');
   check(Number.isInteger(o.seriesTop) && o.seriesTop >= 0, 'seriesTop', o.seriesTop, 'a non-negative integer');
   check(o.confidenceLevel > 0 && o.confidenceLevel < 1, 'confidenceLevel', o.confidenceLevel, 'between 0 and 1, e.g. 0.95');
+  check(Number.isFinite(o.maxLagSeconds) && o.maxLagSeconds >= 0, 'maxLagSeconds', o.maxLagSeconds, 'a non-negative number of seconds (0 turns the lag search off)');
+  check(Number.isInteger(o.maxLagSteps) && o.maxLagSteps >= 1 && o.maxLagSteps <= 1000, 'maxLagSteps', o.maxLagSteps, 'an integer from 1 to 1000');
+  check(o.significanceLevel > 0 && o.significanceLevel < 1, 'significanceLevel', o.significanceLevel, 'between 0 and 1, e.g. 0.05');
   check(Array.isArray(o.counters), 'counters', o.counters, 'an array of parameter ids');
   check(Array.isArray(o.gauges), 'gauges', o.gauges, 'an array of parameter ids');
   const both = o.counters.filter((id) => o.gauges.includes(id));

@@ -51,7 +51,7 @@ describe('rankCorrelations on generated data', () => {
     }
   });
 
-  it('ranks by |r| with ties broken by id, and gives series aligned point by point', () => {
+  it('ranks by |r| at the chosen lag (then p, then id) and gives series aligned point by point', () => {
     const data = generateMachineData({ seed: 12 });
     const result = rankCorrelations(data.metrics, data.workorders, { seriesTop: 5 });
     for (const product of result.products) {

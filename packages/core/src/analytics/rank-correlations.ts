@@ -9,14 +9,18 @@
  *    The output of an interval is compared as a rate (difference ÷ duration).
  * 2. Each parameter gets a value per interval: a gauge its mean level (or the interpolated level at
  *    the midpoint), a counter (detected, or named in `counters`) its rate of increase.
- * 3. Both series lose their linear time trend (`detrend: 'linear'`, default), so slow drifts that
+ * 3. Process delays: the parameter is also read over each interval shifted back by a lag Δ = 0, one
+ *    median interval, two, … ≤ `maxLagSeconds` (see `lags.ts`); the lag with the smallest p-value is kept.
+ * 4. Both series lose their linear time trend (`detrend: 'linear'`, default), so slow drifts that
  *    happen to run together are not reported as relations; then Pearson r, Spearman rho, a
- *    two-sided p-value and a Fisher-z confidence interval are computed.
- * 4. Parameters are ranked by |r|, ties by id. Pairs with too few intervals or no variance are
- *    listed under `excluded` with the reason.
- *
- * Caveat: consecutive intervals are not independent (machine states persist), so p-values are
- * optimistic; read them as a ranking aid rather than a test.
+ *    two-sided p-value and a Fisher-z confidence interval are computed, from an effective number of
+ *    intervals shrunk for the autocorrelation of both series (consecutive intervals are not
+ *    independent; see `correlate.ts`).
+ * 5. The kept p-value is corrected for the lags tried (Šidák); parameters are ranked by |r| at their
+ *    chosen lag (then p, ties by id: within a product all share the intervals and the lag grid),
+ *    and flagged `significant` when the p-value survives Holm's correction over the
+ *    product's parameters. Pairs with too few intervals or no variance at every lag are listed
+ *    under `excluded` with the reason.
  */
 import { ConfigError } from '../errors.js';
 import type { Metric, Workorder } from '../schemas/machine-data.js';

@@ -1,16 +1,19 @@
 /**
  * The per-parameter core of `rankCorrelations`, shared by the in-memory call and the streamed fold
- * (`correlationFold`): the products' intervals are formed once from the work orders; each parameter
- * is then prepared, aligned with every product's intervals and correlated as soon as its series is
- * complete, and only its outcome is kept. What stays in memory is, per product, its intervals, the
- * prepared output side, one small entry per parameter and the aligned points of the current top
- * `seriesTop`: proportional to products × intervals and parameters, never to samples.
+ * (`correlationFold`): the products' intervals are formed once from the work orders; each parameter is then prepared, aligned with every
+ * product's intervals at every lag and correlated as soon as its series is complete, and only its
+ * outcome is kept: the lag with the smallest p-value, that p-value corrected for the lags tried
+ * (Šidák, see `lags.ts`), and r at every lag (the lag profile). What stays in memory is, per
+ * product, its intervals (and one shifted copy, reused from lag to lag), the prepared output side,
+ * one small entry per parameter (its lag profile included) and the aligned points of the current top
+ * `seriesTop`: proportional to products × intervals and parameters × lags, never to samples.
  */
 import { alignTrack, prepareTrack, type ParameterTrack } from './align.js';
 import { correlatePair, prepareSide, type AlignedPairs, type PreparedSide } from './correlate.js';
 import { looksLikeCounter, medianPositiveStep } from './counter.js';
 import { compareIds } from './ids.js';
 import { productIntervals, type ProductIntervals } from './intervals.js';
+import { holmAdjusted, lagGrid, shiftIntervals, sidak } from './lags.js';
 import type { GroupedSeries, TimeSeries } from './series.js';
 import type {
   CorrelationResult,
@@ -26,6 +29,12 @@ import type {
 interface ProductState {
   readings: TimeSeries;
   intervals: ProductIntervals;
+  /** The lags searched (input time unit), 0 first. */
+  lags: Float64Array;
+  /** Scratch for the intervals shifted back by the lag being tried (one copy, reused). */
+  shifted: { start: Float64Array; end: Float64Array };
+  /** Scratch for one lag's aligned values and pairs (reused from lag to lag and parameter to parameter). */
+  scratch: { aligned: Float64Array; t: Float64Array; x: Float64Array; y: Float64Array };
   /** Enough intervals to correlate anything. */
   usable: boolean;
   ranking: RankedParameter[];
@@ -36,8 +45,15 @@ interface ProductState {
   top: { entry: RankedParameter; pairs: AlignedPairs }[];
 }
 
-/** Ranking order: strongest |r| first, ties by parameter id. */
-const byStrength = (a: RankedParameter, b: RankedParameter): number => Math.abs(b.r) - Math.abs(a.r) || compareIds(a.parameter, b.parameter);
+/** Ranking order: smallest lag-corrected p first, then strongest |r| (p-values that underflow to 0 tie), ties by parameter id. */
+/**
+ * Strongest relation first: |r| at each parameter's chosen lag, then the corrected p, then the id.
+ * Within a product every parameter has the same intervals and the same lag grid, so |r| orders
+ * them as a p-value on those intervals would; the reported p (effective n, Šidák over the lags)
+ * says how far to trust each entry, and `significant` whether it holds up at all.
+ */
+const byStrength = (a: RankedParameter, b: RankedParameter): number =>
+  Math.abs(b.r) - Math.abs(a.r) || a.p - b.p || compareIds(a.parameter, b.parameter);
 
 /** Takes parameters one complete series at a time and gives the result at the end. */
 export interface Ranker {
@@ -51,7 +67,13 @@ export interface Ranker {
 export function createRanker(workorders: GroupedSeries, options: ResolvedCorrelationOptions): Ranker {
   const products: ProductState[] = workorders.series.map((readings) => {
     const intervals = productIntervals(readings, options.gapFactor, options.resetFactor);
-    return { readings, intervals, usable: intervals.start.length >= options.minIntervals, ranking: [], excluded: [], top: [] };
+    const usable = intervals.start.length >= options.minIntervals;
+    const lags = lagGrid(intervals.medianInterval, options.maxLagSeconds, options.maxLagSteps);
+    const size = usable && lags.length > 1 ? intervals.start.length : 0;
+    const shifted = { start: new Float64Array(size), end: new Float64Array(size) };
+    const m = usable ? intervals.start.length : 0;
+    const scratch = { aligned: new Float64Array(m), t: new Float64Array(m), x: new Float64Array(m), y: new Float64Array(m) };
+    return { readings, intervals, lags, shifted, scratch, usable, ranking: [], excluded: [], top: [] };
   });
   const parameters: ParameterSummary[] = [];
   return {
@@ -98,22 +120,67 @@ function summariseParameter(track: Track): ParameterSummary {
 
 const label = (id: unknown): string => `parameter ${JSON.stringify(id)}`;
 
-/** Aligns one parameter with a product's intervals and keeps the outcome. */
+/** The best lag so far: its index, aligned pairs and (uncorrected) statistics. */
+interface LagCandidate {
+  k: number;
+  pairs: AlignedPairs;
+  p: number;
+  r: number;
+}
+
+/**
+ * Aligns one parameter with a product's intervals at every lag, keeps the lag with the smallest
+ * p-value (then the strongest |r|, then the shortest lag) and records its outcome, its p-value
+ * corrected for the lags tried.
+ */
 function addToProduct(product: ProductState, track: ParameterTrack, options: ResolvedCorrelationOptions): void {
-  const { intervals } = product;
+  const { intervals, lags, shifted, scratch } = product;
   const m = intervals.start.length;
-  const pairs = pairUp(alignTrack(track, intervals, options.reachFactor), intervals);
-  if (pairs.x.length === m && pairs.x.length >= options.minIntervals) product.fullY ??= prepareSide(pairs.t, pairs.y, options.detrend === 'linear');
   const measure = track.kind === 'counter' ? 'rate' : 'level';
   const parameter = track.series.id;
-  const outcome = correlatePair(pairs, label(parameter), options, pairs.x.length === m ? product.fullY : undefined);
-  if (!outcome.ok) {
-    product.excluded.push({ parameter, kind: track.kind, measure, n: pairs.x.length, status: outcome.status, reason: outcome.reason });
+  const detrend = options.detrend === 'linear';
+  const profile: RankedParameter['lagProfile'] = { lagSeconds: [], r: [] };
+  let best: LagCandidate | undefined;
+  let failure: ExcludedParameter | undefined;
+  for (let k = 0; k < lags.length; k++) {
+    const pairs = pairUp(alignTrack(track, shiftIntervals(intervals, lags[k]!, shifted), options.reachFactor, scratch.aligned), intervals, scratch);
+    const full = pairs.x.length === m;
+    if (full && m >= options.minIntervals) product.fullY ??= prepareSide(pairs.t.slice(), pairs.y.slice(), detrend);
+    const outcome = correlatePair(pairs, label(parameter), options, full ? product.fullY : undefined, false);
+    if (!outcome.ok) {
+      failure ??= { parameter, kind: track.kind, measure, n: pairs.x.length, status: outcome.status, reason: outcome.reason };
+      continue;
+    }
+    profile.lagSeconds.push(lags[k]! / 1000);
+    profile.r.push(outcome.r);
+    if (best === undefined || outcome.p < best.p || (outcome.p === best.p && Math.abs(outcome.r) > Math.abs(best.r))) {
+      best = { k, pairs: { t: pairs.t.slice(), x: pairs.x.slice(), y: pairs.y.slice() }, p: outcome.p, r: outcome.r }; // the scratch is reused
+    }
+  }
+  const final = best && correlatePair(best.pairs, label(parameter), options, best.pairs.x.length === m ? product.fullY : undefined);
+  if (best === undefined || final === undefined || !final.ok) {
+    const reason = final && !final.ok ? final : failure!;
+    product.excluded.push({ parameter, kind: track.kind, measure, n: best?.pairs.x.length ?? failure!.n, status: reason.status, reason: reason.reason });
     return;
   }
-  const entry: RankedParameter = { parameter, kind: track.kind, measure, r: outcome.r, spearman: outcome.spearman, n: pairs.x.length, p: outcome.p, ci: outcome.ci };
+  const tries = profile.r.length;
+  const entry: RankedParameter = {
+    parameter,
+    kind: track.kind,
+    measure,
+    lagSeconds: lags[best.k]! / 1000,
+    r: final.r,
+    spearman: final.spearman,
+    n: best.pairs.x.length,
+    nEffective: final.nEffective,
+    p: sidak(final.p, tries),
+    lags: tries,
+    significant: false,
+    ci: final.ci,
+    lagProfile: profile,
+  };
   product.ranking.push(entry);
-  keepTop(product.top, { entry, pairs }, options.seriesTop);
+  keepTop(product.top, { entry, pairs: best.pairs }, options.seriesTop);
 }
 
 /** Inserts a ranked entry into the sorted top list and trims it to `size`. */
@@ -136,6 +203,7 @@ function finishProduct(product: ProductState, options: ResolvedCorrelationOption
     intervals: m,
     skipped: { gaps: intervals.gaps, resets: intervals.resets },
     medianInterval: intervals.medianInterval,
+    lagGridSeconds: Array.from(product.lags, (lag) => lag / 1000),
   };
   if (!product.usable) {
     const reason =
@@ -144,10 +212,13 @@ function finishProduct(product: ProductState, options: ResolvedCorrelationOption
     return { ...base, status: 'insufficient-data', reason, ranking: [], excluded: [], series: [] };
   }
   const ranking = [...product.ranking].sort(byStrength);
+  const adjusted = holmAdjusted(ranking.map((e) => e.p));
+  ranking.forEach((e, i) => (e.significant = adjusted[i]! < options.significanceLevel));
   const excluded = [...product.excluded].sort((a, b) => compareIds(a.parameter, b.parameter));
   const series = product.top.map(({ entry, pairs }): ParameterSeries => ({
     parameter: entry.parameter,
     measure: entry.measure,
+    lagSeconds: entry.lagSeconds,
     t: Array.from(pairs.t),
     x: Array.from(pairs.x),
     y: Array.from(pairs.y),
@@ -155,21 +226,19 @@ function finishProduct(product: ProductState, options: ResolvedCorrelationOption
   return { ...base, status: 'ok', ranking, excluded, series };
 }
 
-/** Keeps the intervals where the parameter has a value: midpoints, parameter values, output rates. */
-function pairUp(values: Float64Array, intervals: ProductIntervals): AlignedPairs {
-  let n = 0;
-  for (const v of values) if (!Number.isNaN(v)) n++;
-  const t = new Float64Array(n);
-  const x = new Float64Array(n);
-  const y = new Float64Array(n);
+/**
+ * Keeps the intervals where the parameter has a value: midpoints, parameter values, output rates,
+ * written into the front of `into` (views of it are returned).
+ */
+function pairUp(values: Float64Array, intervals: ProductIntervals, into: { t: Float64Array; x: Float64Array; y: Float64Array }): AlignedPairs {
   let j = 0;
   for (let k = 0; k < values.length; k++) {
     const v = values[k]!;
     if (Number.isNaN(v)) continue;
-    t[j] = (intervals.start[k]! + intervals.end[k]!) / 2;
-    x[j] = v;
-    y[j] = intervals.rate[k]!;
+    into.t[j] = (intervals.start[k]! + intervals.end[k]!) / 2;
+    into.x[j] = v;
+    into.y[j] = intervals.rate[k]!;
     j++;
   }
-  return { t, x, y };
+  return { t: into.t.subarray(0, j), x: into.x.subarray(0, j), y: into.y.subarray(0, j) };
 }

@@ -59,6 +59,21 @@ export interface CorrelationOptions {
   seriesTop?: number;
   /** Confidence level of the intervals. Default 0.95. */
   confidenceLevel?: number;
+  /**
+   * Longest process delay searched, in seconds (of epoch-ms input time: the search shifts by
+   * `maxLagSeconds` × 1000 input units). Each parameter is correlated with output at lags
+   * Δ = 0, step, 2 × step, … ≤ `maxLagSeconds`, where step = the product's median interval; its
+   * level is taken over the interval shifted back by Δ. 0 turns the search off. Default 21600 (6 h).
+   */
+  maxLagSeconds?: number;
+  /** At most this many lag steps per product (the step is widened when the median interval is short). Default 48. */
+  maxLagSteps?: number;
+  /**
+   * Family-wise level of the `significant` flag: a ranked parameter is significant when its p-value
+   * (already corrected for the lags searched) stays below this level after Holm's correction over all
+   * of the product's ranked parameters. Default 0.05.
+   */
+  significanceLevel?: number;
 }
 
 /** The options after defaults. */
@@ -73,6 +88,9 @@ export interface ResolvedCorrelationOptions {
   gauges: readonly MachineDataId[];
   seriesTop: number;
   confidenceLevel: number;
+  maxLagSeconds: number;
+  maxLagSteps: number;
+  significanceLevel: number;
 }
 
 /** What the analysis found out about one parameter's samples. */
@@ -91,21 +109,48 @@ export interface ParameterSummary {
   resets: number;
 }
 
-/** One parameter's relation to a product's output rate. */
+/** r of a parameter with a product's output at each lag searched (lags where it had a value). */
+export interface LagProfile {
+  /** Lags Δ in seconds (input time unit ÷ 1000), ascending. */
+  lagSeconds: number[];
+  /** Pearson r at each lag (after detrending when enabled). */
+  r: number[];
+}
+
+/** One parameter's relation to a product's output rate, at the lag where it is strongest. */
 export interface RankedParameter {
   parameter: MachineDataId;
   kind: ParameterKind;
   measure: ParameterMeasure;
-  /** Pearson r (after detrending when enabled). */
+  /**
+   * The process delay with the strongest relation (smallest p-value before correction), in seconds:
+   * the parameter's value over [start − lag, end − lag) is paired with the output over [start, end).
+   */
+  lagSeconds: number;
+  /** Pearson r at that lag (after detrending when enabled). */
   r: number;
   /** Spearman rho of the same pairs. */
   spearman: number;
-  /** Aligned intervals (pairs). */
+  /** Aligned intervals (pairs) at that lag. */
   n: number;
-  /** Two-sided p-value of r. */
+  /**
+   * Effective number of independent pairs behind `p` and `ci`: `n` shrunk for the lag-1
+   * autocorrelation of both series, n × (1 − a·b) ÷ (1 + a·b) (never above `n`).
+   */
+  nEffective: number;
+  /**
+   * Two-sided p-value of r, corrected for the number of lags searched (Šidák: 1 − (1 − p_min)^lags),
+   * so a search over many lags does not make chance relations look strong. Ranking is by this value.
+   */
   p: number;
-  /** Confidence interval of r (Fisher z), at `confidenceLevel`. */
+  /** Lags at which the parameter could be correlated (the number of tries `p` pays for). */
+  lags: number;
+  /** Whether `p` stays below `significanceLevel` after Holm's correction over the product's ranked parameters. */
+  significant: boolean;
+  /** Confidence interval of r (Fisher z, from `nEffective`) at `confidenceLevel`; not widened for the lag search. */
   ci: [number, number];
+  /** r at every lag searched. */
+  lagProfile: LagProfile;
 }
 
 /** Why a parameter could not be ranked for a product. */
@@ -127,6 +172,8 @@ export interface ParameterSeries {
   measure: ParameterMeasure;
   /** Interval midpoints (input time unit). */
   t: number[];
+  /** The lag of the ranking entry: `x` is measured over each interval shifted back by it. */
+  lagSeconds: number;
   /** Parameter level (gauge) or rate per second (counter), as measured, not detrended. */
   x: number[];
   /** Output per second over the interval, not detrended. */
@@ -152,7 +199,9 @@ export interface ProductCorrelation {
   skipped: { gaps: number; resets: number };
   /** Median time between consecutive readings (input time unit). */
   medianInterval: number;
-  /** Ranked parameters, strongest |r| first, ties by parameter id. */
+  /** The lags searched for this product, in seconds (0 first; `[0]` when the search is off). */
+  lagGridSeconds: number[];
+  /** Ranked parameters, smallest (lag-corrected) p first, then strongest |r|, ties by parameter id. */
   ranking: RankedParameter[];
   /** Parameters that could not be ranked, with their reasons. */
   excluded: ExcludedParameter[];

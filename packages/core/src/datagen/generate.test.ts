@@ -4,6 +4,7 @@ import { metricSchema, workorderSchema } from '../schemas/machine-data.js';
 import { machineDataJsonLines, formatMachineDataTime } from './format.js';
 import { generateMachineData, machineDataStream, toMetricRecords } from './generate.js';
 import { createSeededRandom } from './random.js';
+import { pearson } from '../analytics/statistics.js';
 
 const HOUR = 3_600_000;
 
@@ -112,6 +113,42 @@ describe('generateMachineData', () => {
     }
   });
 
+  it('plants process delays and names them in the truth', () => {
+    const base = { seed: 9, durationMs: 4 * 24 * HOUR };
+    const undelayed = generateMachineData(base);
+    expect(generateMachineData({ ...base, delayMs: 0 })).toEqual(undelayed); // delay 0 is the old generator
+    expect(undelayed.truth.products.flatMap((p) => p.drivers.map((d) => d.delaySeconds))).toEqual(Array(6).fill(0));
+    const delayed = generateMachineData({ ...base, delayMs: 2 * HOUR });
+    expect(delayed.truth.products.flatMap((p) => p.drivers.map((d) => d.delaySeconds))).toEqual(Array(6).fill(7200));
+    expect(delayed.truth.products.map((p) => p.drivers.map((d) => d.parameter))).toEqual(undelayed.truth.products.map((p) => p.drivers.map((d) => d.parameter)));
+    const relations = [[{ parameter: 1, strength: 0.6, delayMs: 3 * HOUR }, { parameter: 2, strength: 0.5 }], [{ parameter: 3, strength: 0.5, delayMs: 0 }]];
+    const mixed = generateMachineData({ ...base, relations, delayMs: HOUR });
+    expect(mixed.truth.products.map((p) => p.drivers.map((d) => [d.parameter, d.delaySeconds]))).toEqual([[[1, 10_800], [2, 3600]], [[3, 0]]]);
+    // Delays are realised in whole ticks (10 min here): 25 min becomes 20 or 30 min.
+    expect(generateMachineData({ ...base, delayMs: 25 * 60_000 }).truth.products[0]!.drivers[0]!.delaySeconds % 600).toBe(0);
+  });
+
+  it('makes the delayed driver follow output later, not at once', () => {
+    const relations = [[{ parameter: 0, strength: 0.9, delayMs: 4 * HOUR }]];
+    const data = generateMachineData({ seed: 10, products: 1, parameters: 3, counters: 0, relations, workorderIntervalMs: HOUR / 2, correlationMs: HOUR, measurementNoise: 0 });
+    // Output per interval against the driver's sample nearest to the interval's middle, at lag 0 and 4 h.
+    const driver = Array.from(data.metrics.time).map((t, i) => ({ t, v: data.metrics.val[i]!, id: data.metrics.id[i] })).filter((s) => s.id === 0);
+    const at = (t: number) => driver.reduce((best, s) => (Math.abs(s.t - t) < Math.abs(best.t - t) ? s : best)).v;
+    const x0: number[] = [];
+    const x4: number[] = [];
+    const y: number[] = [];
+    for (let i = 1; i < data.workorders.length; i++) {
+      const [a, b] = [data.workorders[i - 1]!, data.workorders[i]!];
+      const mid = (a.time + b.time) / 2;
+      if (mid - 4 * HOUR < data.options.start + HOUR) continue;
+      y.push((b.production - a.production) / (b.time - a.time));
+      x0.push(at(mid));
+      x4.push(at(mid - 4 * HOUR));
+    }
+    expect(pearson(x4, y)!).toBeGreaterThan(0.6);
+    expect(Math.abs(pearson(x0, y)!)).toBeLessThan(0.2);
+  });
+
   it('streams the same records in chunks of the requested size', () => {
     const options = { durationMs: 3 * 24 * HOUR };
     const chunks = [...machineDataStream(options).chunks(1000)];
@@ -132,6 +169,8 @@ describe('generateMachineData', () => {
       [{ start: 'not a time' }, 'start'],
       [{ metricIntervalMs: 10 }, 'metricIntervalMs'],
       [{ schedule: 'sometimes' }, 'schedule'],
+      [{ delayMs: -1 }, 'delayMs'],
+      [{ relations: [[{ parameter: 1, strength: 0.5, delayMs: Number.NaN }], []] }, 'relations'],
     ];
     for (const [options, option] of cases) {
       expect(() => generateMachineData(options)).toThrow(ConfigError);

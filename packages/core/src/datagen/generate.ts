@@ -6,7 +6,9 @@
  *
  *   base × (1 + trend) × (1 + 0.25 × (Σ strength_i × fluctuation_i + noiseWeight × own noise)),
  *
- * so a driver's level correlates with the output rate by about its strength. Samples and readings
+ * so a driver's level correlates with the output rate by about its strength. A driver with a process
+ * delay enters with its fluctuation of `delayTicks` ticks earlier (the process runs that many ticks
+ * before the data start, so the first hours have a history too). Samples and readings
  * fall at jittered times between ticks (whole seconds) and read the interpolated state; gauge
  * samples add reading noise. Records come out in time order, chunk by chunk, in bounded memory.
  */
@@ -14,7 +16,7 @@ import { ConfigError } from '../errors.js';
 import type { Workorder } from '../schemas/machine-data.js';
 import type { MachineDataId, MetricColumns } from '../analytics/types.js';
 import { resolveMachineDataOptions, type MachineDataOptions, type ResolvedMachineDataOptions } from './options.js';
-import { isRunning, planMachineData, type MachineDataPlan, type MachineDataTruth } from './plan.js';
+import { isRunning, planMachineData, tickMs, type MachineDataPlan, type MachineDataTruth } from './plan.js';
 import { createSeededRandom, type SeededRandom } from './random.js';
 
 /** A slice of the generated data, in time order: metric samples as columns and work-order readings. */
@@ -155,7 +157,7 @@ function* generateChunks(plan: MachineDataPlan, random: SeededRandom, chunkSize:
   const P = plan.parameters.length;
   const Q = plan.products.length;
   const end = o.start + o.durationMs;
-  const tick = Math.min(o.workorderIntervalMs, o.metricIntervalMs, o.correlationMs / 4);
+  const tick = tickMs(o);
   const phi = Math.exp(-tick / o.correlationMs);
   const innovation = Math.sqrt(1 - phi * phi);
   // Fluctuations: P parameters, then Q product noises; `cur` at the tick start, `nxt` at its end.
@@ -163,6 +165,28 @@ function* generateChunks(plan: MachineDataPlan, random: SeededRandom, chunkSize:
   const nxt = new Float64Array(P + Q);
   for (let i = 0; i < P + Q; i++) cur[i] = random.normal();
   for (let i = 0; i < P + Q; i++) nxt[i] = phi * cur[i]! + innovation * random.normal();
+  // Delayed drivers read their past: a ring of each parameter's tick-mean fluctuation, filled by
+  // running the process `maxDelay` ticks before the start.
+  const maxDelay = plan.products.reduce((max, p) => p.drivers.reduce((m, d) => Math.max(m, d.delayTicks), max), 0);
+  const ringSize = maxDelay + 1;
+  const past = new Float64Array(maxDelay > 0 ? ringSize * P : 0);
+  let tickIndex = 0;
+  const remember = (): void => {
+    const row = (tickIndex % ringSize) * P;
+    for (let p = 0; p < P; p++) past[row + p] = 0.5 * (cur[p]! + nxt[p]!);
+  };
+  const stepFluctuations = (): void => {
+    for (let i = 0; i < P + Q; i++) {
+      cur[i] = nxt[i]!;
+      nxt[i] = phi * cur[i]! + innovation * random.normal();
+    }
+  };
+  if (maxDelay > 0) {
+    for (; tickIndex < maxDelay; tickIndex++) {
+      remember();
+      stepFluctuations();
+    }
+  }
   const counter = Float64Array.from(plan.parameters, (p) => p.initial);
   const counterNext = new Float64Array(P);
   const counterReset = new Int32Array(P);
@@ -176,7 +200,8 @@ function* generateChunks(plan: MachineDataPlan, random: SeededRandom, chunkSize:
   let chunk: MachineDataChunk = { metrics: { id: [], val: [], time: [] }, workorders: [] };
   const events = new TickEvents();
 
-  for (let t0 = o.start; t0 < end; t0 += tick) {
+  for (let t0 = o.start; t0 < end; t0 += tick, tickIndex++) {
+    if (maxDelay > 0) remember();
     const t1 = Math.min(t0 + tick, end);
     const span = t1 - t0;
     const progress = (t0 - o.start) / o.durationMs;
@@ -200,7 +225,12 @@ function* generateChunks(plan: MachineDataPlan, random: SeededRandom, chunkSize:
       if (isOn && !running[j]) nextReading[j] = wholeSecondAfter(t0); // a run starts with a reading
       running[j] = isOn ? 1 : 0;
       let z = product.noiseWeight * 0.5 * (cur[P + j]! + nxt[P + j]!);
-      for (const d of product.drivers) z += d.strength * 0.5 * (cur[d.parameter]! + nxt[d.parameter]!);
+      for (const d of product.drivers) {
+        z +=
+          d.delayTicks === 0
+            ? d.strength * 0.5 * (cur[d.parameter]! + nxt[d.parameter]!)
+            : d.strength * past[((tickIndex - d.delayTicks) % ringSize) * P + d.parameter]!;
+      }
       const rate = isOn ? product.ratePerMs * (1 + o.outputTrend * progress) * Math.max(0, 1 + OUTPUT_VARIATION * z) : 0;
       productionNext[j] = production[j]! + rate * span;
     }
@@ -230,11 +260,7 @@ function* generateChunks(plan: MachineDataPlan, random: SeededRandom, chunkSize:
       }
     }
     events.flush(chunk, plan);
-    // Step the fluctuations to the next tick.
-    for (let i = 0; i < P + Q; i++) {
-      cur[i] = nxt[i]!;
-      nxt[i] = phi * cur[i]! + innovation * random.normal();
-    }
+    stepFluctuations(); // to the next tick
     for (let p = 0; p < P; p++) counter[p] = counterNext[p]!;
     for (let j = 0; j < Q; j++) production[j] = productionNext[j]!;
     if (chunk.metrics.id.length >= chunkSize) {

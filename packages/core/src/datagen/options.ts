@@ -11,6 +11,8 @@ export interface PlantedRelation {
    * the rest of the output's variation is noise.
    */
   strength: number;
+  /** Process delay in ms: the parameter's level acts on output this much later. Default: the `delayMs` option. */
+  delayMs?: number;
 }
 
 /** How to generate machine data. Every option has a default; the same options give the same data. */
@@ -29,6 +31,12 @@ export interface MachineDataOptions {
   drivers?: number;
   /** Strengths of the picked drivers, strongest first (one per driver). Default [0.7, 0.5, 0.4]. */
   strengths?: readonly number[];
+  /**
+   * Process delay of every planted driver in ms (a relation's own `delayMs` wins): output at time t
+   * follows the driver's level at t − delay. Realised in whole generator ticks (see the truth's
+   * `delaySeconds`). Default 0.
+   */
+  delayMs?: number;
   /** Explicit planted relations per product index; overrides `drivers` and `strengths`. */
   relations?: readonly (readonly PlantedRelation[])[];
   /** Start of the data: epoch ms or ISO text. Default 2021-06-22T00:00:00Z. */
@@ -93,6 +101,7 @@ export function resolveMachineDataOptions(options: MachineDataOptions = {}): Res
     driftingGauges: 0,
     drivers: 3,
     strengths: [0.7, 0.5, 0.4],
+    delayMs: 0,
     durationMs: 28 * 24 * HOUR,
     workorderIntervalMs,
     metricIntervalMs: HOUR / 6,
@@ -118,6 +127,7 @@ export function resolveMachineDataOptions(options: MachineDataOptions = {}): Res
   check(count(o.counters) && o.counters <= o.parameters, 'counters', o.counters, `an integer from 0 to parameters (${o.parameters})`);
   check(count(o.driftingGauges), 'driftingGauges', o.driftingGauges, 'a non-negative integer');
   check(Number.isFinite(o.start), 'start', options.start, 'epoch milliseconds or an ISO-8601 time');
+  check(Number.isFinite(o.delayMs) && o.delayMs >= 0, 'delayMs', o.delayMs, 'a non-negative number of milliseconds');
   check(positive(o.durationMs), 'durationMs', o.durationMs, 'a positive number of milliseconds');
   check(o.workorderIntervalMs >= 2000, 'workorderIntervalMs', o.workorderIntervalMs, 'at least 2000 ms (times are whole seconds)');
   check(o.metricIntervalMs >= 2000, 'metricIntervalMs', o.metricIntervalMs, 'at least 2000 ms (times are whole seconds)');
@@ -145,6 +155,7 @@ export function resolveMachineDataOptions(options: MachineDataOptions = {}): Res
       const indices = list.map((r) => r.parameter);
       check(new Set(indices).size === indices.length, 'relations', indices, 'distinct parameters per product');
       for (const p of indices) check(Number.isInteger(p) && p >= 0 && p < o.parameters, 'relations', p, `a parameter index from 0 to ${o.parameters - 1}`);
+      for (const r of list) check(r.delayMs === undefined || (Number.isFinite(r.delayMs) && r.delayMs >= 0), 'relations', r.delayMs, 'a non-negative delayMs (or none)');
     }
   }
   return o;

@@ -12,6 +12,8 @@ import type { SeededRandom } from './random.js';
 export interface PlantedDriver {
   parameter: MachineDataId;
   strength: number;
+  /** Process delay in seconds as generated (whole generator ticks): output follows the level this much later. */
+  delaySeconds: number;
 }
 
 /** What the generator planted: the answer a sound analysis should find. */
@@ -46,8 +48,8 @@ export interface ProductPlan {
   id: MachineDataId;
   /** Mean output per ms while running. */
   ratePerMs: number;
-  /** Drivers by parameter index. */
-  drivers: { parameter: number; strength: number }[];
+  /** Drivers by parameter index, with their delay in whole generator ticks. */
+  drivers: { parameter: number; strength: number; delayTicks: number }[];
   /** Weight of the unexplained fluctuation: √(1 − Σ strength²). */
   noiseWeight: number;
   /** Stoppages [start, end), ascending (concurrent schedule). */
@@ -72,6 +74,12 @@ function spreadTimes(random: SeededRandom, count: number, start: number, duratio
   const slot = duration / count;
   return Array.from({ length: count }, (_, i) => start + slot * (i + 0.1 + 0.8 * random.next()));
 }
+
+/**
+ * The generator's time step: every state changes once per tick, so it is finer than the sampling,
+ * the reading interval and the gauges' correlation time.
+ */
+export const tickMs = (o: ResolvedMachineDataOptions): number => Math.min(o.workorderIntervalMs, o.metricIntervalMs, o.correlationMs / 4);
 
 /** Draws the plan from the options (all randomness comes from `random`, in a fixed order). */
 export function planMachineData(o: ResolvedMachineDataOptions, random: SeededRandom): MachineDataPlan {
@@ -102,12 +110,13 @@ export function planMachineData(o: ResolvedMachineDataOptions, random: SeededRan
     };
   });
   const products = Array.from({ length: o.products }, (_, j): ProductPlan => {
+    const tick = tickMs(o);
     const drivers =
-      o.relations?.[j]?.map((r) => ({ ...r })) ??
+      o.relations?.[j]?.map((r) => ({ parameter: r.parameter, strength: r.strength, delayTicks: Math.round((r.delayMs ?? o.delayMs) / tick) })) ??
       random
         .shuffle(steady)
         .slice(0, o.drivers)
-        .map((parameter, k) => ({ parameter, strength: o.strengths[k]! }));
+        .map((parameter, k) => ({ parameter, strength: o.strengths[k]!, delayTicks: Math.round(o.delayMs / tick) }));
     drivers.sort((a, b) => Math.abs(b.strength) - Math.abs(a.strength) || a.parameter - b.parameter);
     const explained = drivers.reduce((sum, d) => sum + d.strength * d.strength, 0);
     const stops = o.schedule === 'concurrent' && o.stoppages > 0 ? spreadStops(random, o) : [];
@@ -121,7 +130,8 @@ export function planMachineData(o: ResolvedMachineDataOptions, random: SeededRan
     };
   });
   const truth: MachineDataTruth = {
-    products: products.map((p) => ({ product: p.id, drivers: p.drivers.map((d) => ({ parameter: parameterId(d.parameter, o), strength: d.strength })) })),
+    products: products.map((p) => ({ product: p.id, drivers: p.drivers.map((d) => ({ parameter: parameterId(d.parameter, o), strength: d.strength, delaySeconds: Math.round((d.delayTicks * tickMs(o)) / 1000) })),
+    })),
     counters: parameters.filter((p) => p.kind === 'counter').map((p) => p.id),
     driftingGauges: parameters.filter((p) => p.drift !== 0).map((p) => p.id),
   };

@@ -29,15 +29,32 @@ export function formatNumber(value: number, digits = 4): string {
   return text.startsWith('-') ? `−${text.slice(1)}` : text;
 }
 
+/** A lag in seconds as text, e.g. `0`, `45 s`, `30 min`, `30.1 min`, `3 h`, `1.5 h` (up to 3 significant digits). */
+export function formatLag(seconds: number): string {
+  if (Math.round(seconds) === 0) return '0';
+  if (Math.abs(seconds) < 120) return `${formatNumber(Math.round(seconds), 3)} s`;
+  if (Math.abs(seconds) < 7200) return `${formatNumber(seconds / 60, 3)} min`;
+  return `${formatNumber(seconds / 3600, 3)} h`;
+}
+
 /** One paragraph saying how the numbers were made. */
 export function describeMethod(options: ResolvedCorrelationOptions): string {
   const level = `${Math.round(options.confidenceLevel * 100)}%`;
+  const search =
+    options.maxLagSeconds > 0
+      ? `Process delays are searched: each parameter is also read over the interval shifted back by a lag, from 0 to ${formatLag(options.maxLagSeconds)} ` +
+        `in steps of the product's median interval (at most ${options.maxLagSteps} steps), and the lag with the smallest p-value is reported; ` +
+        "that p-value is corrected for the number of lags tried (Šidák; conservative, since neighbouring lags are strongly correlated). "
+      : 'No lag search: parameters are read over the same interval as the output. ';
   return (
     "Each product's output is taken per interval between consecutive readings of its production counter, as a rate " +
     `(output per second); intervals longer than ${options.gapFactor} × the median interval (not running) or containing a counter reset are skipped. ` +
     "Gauges enter with their mean level over the interval, cumulative counters with their rate of increase. " +
     (options.detrend === 'linear' ? 'Both sides lose their linear time trend before correlating. ' : 'Series are correlated without detrending. ') +
-    `Parameters are ranked by |Pearson r|; Spearman rho, a two-sided p-value (t test) and a ${level} confidence interval (Fisher z) are given beside it. ` +
-    'Consecutive intervals are not independent, so read p-values as a ranking aid, not as proof.'
+    search +
+    'Because consecutive intervals are not independent, p-values and the ' +
+    `${level} confidence intervals (Fisher z) use an effective number of intervals, shrunk for the autocorrelation of both series. ` +
+    "Parameters are ranked by |Pearson r| at their lag (then by that p-value); Spearman rho is given beside it. " +
+    `A parameter is marked significant when its p-value stays below ${options.significanceLevel} after Holm's correction over all of the product's parameters.`
   );
 }

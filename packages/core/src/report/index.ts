@@ -5,3 +5,4 @@
 export { renderReportJson, toReportJson, type ReportJson, type ReportJsonEntry, type ReportJsonProduct } from './json.js';
 export { renderReportMarkdown } from './markdown.js';
 export { renderReportHtml } from './html.js';
+export { formatLag } from './format.js';

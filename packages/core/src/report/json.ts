@@ -9,6 +9,8 @@ export interface ReportJsonEntry {
   n: number;
   p: number;
   ci: [number, number];
+  /** The process delay (seconds) at which the relation is strongest; `r`, `n`, `p`, `ci` are at that lag (`p` corrected for the lags searched). */
+  lagSeconds: number;
 }
 
 /** One product in `report.json`. */
@@ -25,7 +27,8 @@ export interface ReportJson {
 
 /**
  * The report as a plain object in exactly the documented shape: per product its id (as in the
- * input), usable intervals and ranking (strongest first) with `parameter, r, spearman, n, p, ci`.
+ * input), usable intervals and ranking (smallest lag-corrected p first) with
+ * `parameter, r, spearman, n, p, ci, lagSeconds`.
  * How each parameter was measured, and what was excluded and why, is in report.html / report.md.
  */
 export function toReportJson(result: CorrelationResult): ReportJson {
@@ -33,7 +36,7 @@ export function toReportJson(result: CorrelationResult): ReportJson {
     products: result.products.map((product) => ({
       product: product.product,
       intervals: product.intervals,
-      ranking: product.ranking.map((e) => ({ parameter: e.parameter, r: e.r, spearman: e.spearman, n: e.n, p: e.p, ci: [e.ci[0], e.ci[1]] })),
+      ranking: product.ranking.map((e) => ({ parameter: e.parameter, r: e.r, spearman: e.spearman, n: e.n, p: e.p, ci: [e.ci[0], e.ci[1]], lagSeconds: e.lagSeconds })),
     })),
   };
 }

@@ -7,6 +7,7 @@ import { escapeHtml, escapeMarkdown } from './escape.js';
 import { renderReportHtml } from './html.js';
 import { renderReportJson } from './json.js';
 import { renderReportMarkdown } from './markdown.js';
+import { formatCi, formatLag, formatR } from './format.js';
 import { niceTicks } from './svg/scale.js';
 
 const HOSTILE = '<script>alert("x")</script>&|*_`[a](b)';
@@ -38,13 +39,14 @@ describe('renderReportJson', () => {
       const ranking = product.ranking as Record<string, unknown>[];
       expect(ranking).toHaveLength(20);
       for (const entry of ranking) {
-        expect(Object.keys(entry)).toEqual(['parameter', 'r', 'spearman', 'n', 'p', 'ci']);
+        expect(Object.keys(entry)).toEqual(['parameter', 'r', 'spearman', 'n', 'p', 'ci', 'lagSeconds']);
+        expect(entry.lagSeconds).toBe(result.products[i]!.ranking.find((e) => e.parameter === entry.parameter)!.lagSeconds);
         expect(typeof entry.parameter).toBe('number');
         for (const key of ['r', 'spearman', 'n', 'p']) expect(Number.isFinite(entry[key])).toBe(true);
         expect((entry.ci as number[]).length).toBe(2);
       }
       const strengths = ranking.map((e) => Math.abs(e.r as number));
-      expect(strengths).toEqual([...strengths].sort((a, b) => b - a));
+      expect(strengths).toEqual([...strengths].sort((a, b) => b - a)); // strongest |r| at its lag first
     });
   });
 
@@ -62,9 +64,10 @@ describe('renderReportHtml', () => {
   const result = hostileResult();
   const html = renderReportHtml(result);
 
-  it('draws one SVG per chart: a bar chart per ranked product and a scatter per top-three parameter', () => {
-    const expected = result.products.reduce((sum, p) => sum + (p.ranking.length > 0 ? 1 + Math.min(3, p.series.length) : 0), 0);
-    expect(expected).toBe(2 * 4);
+  it('draws one SVG per chart: a bar chart per ranked product, a scatter and a lag profile per top-three parameter', () => {
+    const expected = result.products.reduce((sum, p) => sum + (p.ranking.length > 0 ? 1 + Math.min(3, p.series.length) + Math.min(3, p.ranking.length) : 0), 0);
+    expect(expected).toBe(2 * 7);
+    expect(html.match(/<polyline class="profile"/g)).toHaveLength(2 * 3);
     expect(html.match(/<svg[\s>]/g)).toHaveLength(expected);
     expect(html.match(/<\/svg>/g)).toHaveLength(expected);
   });
@@ -97,7 +100,7 @@ describe('renderReportMarkdown', () => {
   it('starts with the summary table, one row per product', () => {
     const lines = md.split('\n');
     const header = lines.indexOf('## Summary') + 2;
-    expect(lines[header]).toMatch(/^\| Product \| Intervals \| 1st \(r, 95% CI\) \| 2nd/);
+    expect(lines[header]).toMatch(/^\| Product \| Intervals \| 1st \(r, 95% CI, lag\) \| 2nd/);
     expect(lines[header + 1]).toMatch(/^\| --- \| ---: \|/);
     const rows = lines.slice(header + 2, lines.indexOf('', header));
     expect(rows).toHaveLength(result.products.length);
@@ -114,6 +117,50 @@ describe('renderReportMarkdown', () => {
     expect(md.match(/^## Product /gm)).toHaveLength(result.products.length);
     expect(md).toMatch(/\| rate \(counter\) \|/);
     expect(md).toMatch(/## Parameters/);
+  });
+});
+
+describe('lags and significance in the reports', () => {
+  const HOUR = 3_600_000;
+  const delayed = generateMachineData({ seed: 43, products: 1, workorderIntervalMs: HOUR / 2, correlationMs: 1.5 * HOUR, delayMs: 3 * HOUR, durationMs: 21 * 86_400_000 });
+  const result = rankCorrelations(delayed.metrics, delayed.workorders);
+  const top = result.products[0]!.ranking[0]!;
+
+  it('shows the lag in the tables of report.md and report.html, and in report.json', () => {
+    expect(top.lagSeconds).toBeGreaterThan(2 * 3600);
+    const md = renderReportMarkdown(result);
+    expect(md).toMatch(/^\| # \| Parameter \| Measure \| Lag \| r \| Spearman \| n \| p \| 95% CI \| Significant \|$/m);
+    expect(md).toContain(`| 1 | ${top.parameter} | level | ${formatLag(top.lagSeconds)} | ${formatR(top.r)} |`);
+    expect(md).toContain(`${top.parameter}: r ${formatR(top.r)} ${formatCi(top.ci)}, lag ${formatLag(top.lagSeconds)} |`);
+    const html = renderReportHtml(result);
+    expect(html).toContain(`<th class="num">Lag</th>`);
+    expect(html).toContain(`<td class="num">${formatLag(top.lagSeconds)}</td><td class="num">${formatR(top.r)}</td>`);
+    const json = JSON.parse(renderReportJson(result)) as { products: { ranking: { lagSeconds: number }[] }[] };
+    expect(json.products[0]!.ranking[0]!.lagSeconds).toBe(top.lagSeconds);
+  });
+
+  it('draws each top parameter\'s lag profile, r at every lag searched, the chosen lag marked', () => {
+    const html = renderReportHtml(result);
+    const profiles = html.match(/<polyline class="profile" points="[^"]*"/g)!;
+    expect(profiles).toHaveLength(3);
+    expect(profiles[0]!.split(' ').length - 2).toBe(top.lagProfile.r.length); // one point per lag
+    expect(html.match(/<circle class="chosen"/g)).toHaveLength(3);
+    expect(html).toContain(escapeHtml(`lag ${formatLag(top.lagSeconds)}: r ${formatR(top.r)} (strongest)`));
+    expect(renderReportHtml(rankCorrelations(delayed.metrics, delayed.workorders, { maxLagSeconds: 0 }))).not.toContain('<polyline');
+  });
+
+  it('says so when nothing is significant', () => {
+    const unrelated = generateMachineData({ seed: 61, parameters: 25, counters: 0, drivers: 0, products: 1, durationMs: 14 * 86_400_000 });
+    const none = rankCorrelations(unrelated.metrics, unrelated.workorders);
+    expect(none.products[0]!.ranking.some((e) => e.significant)).toBe(false);
+    expect(renderReportMarkdown(none)).toMatch(/\*\*Nothing is significant: no parameter's p-value \(corrected for the \d+ lags searched\) stays below 0\.05/);
+    expect(renderReportHtml(none)).toMatch(/<p class="note">Nothing is significant/);
+    expect(renderReportMarkdown(none)).toMatch(/\(not significant\) \|/);
+    expect(renderReportMarkdown(result)).not.toMatch(/Nothing is significant/);
+  });
+
+  it('formats lags', () => {
+    expect([0, 0.2, 45, 1800, 1806, 3600, 10_800, 5400 * 3].map(formatLag)).toEqual(['0', '0', '45 s', '30 min', '30.1 min', '60 min', '3 h', '4.5 h']);
   });
 });
 

@@ -21,5 +21,15 @@ export function summaryRows(result: CorrelationResult): SummaryRow[] {
   });
 }
 
+/** What a product's ranking says about significance, or `undefined` when something is significant (or nothing is ranked). */
+export function nothingSignificantNote(product: ProductCorrelation, level: number): string | undefined {
+  if (product.ranking.length === 0 || product.ranking.some((e) => e.significant)) return undefined;
+  const lags = product.lagGridSeconds.length;
+  return (
+    `Nothing is significant: no parameter's p-value${lags > 1 ? ` (corrected for the ${lags} lags searched)` : ''} stays below ${level} ` +
+    `after Holm's correction over the ${product.ranking.length} ranked parameters; the order below is no evidence of a relation.`
+  );
+}
+
 /** Words for what a parameter's value was: its level or its rate of increase (counter). */
 export const measureText = (entry: { measure: 'level' | 'rate' }): string => (entry.measure === 'rate' ? 'rate (counter)' : 'level');
