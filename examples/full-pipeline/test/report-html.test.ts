@@ -2,11 +2,11 @@
  * `report.html` in a real browser (Debian's Chromium driven by playwright-core): nothing errors, it
  * loads nothing but itself, the summary table comes first, and the SVG charts have drawn.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMemoryBroker } from '@sluice/core';
 import { createSqliteStore } from '@sluice/store-sqlite';
+import { chromiumArgs, chromiumExecutable, requireChromium, watchPage } from '@sluice/core/testkit';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFiles } from '../src/generate.js';
@@ -14,13 +14,7 @@ import { runAll } from '../src/run-all.js';
 import { defaultNames } from '../src/tables.js';
 import { tempDir } from './support/data.js';
 
-const executablePath = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-if (!haveChromium) {
-  const line = `Chromium is not installed at ${executablePath}; install it with \`apt-get install -y chromium\` (or set SLUICE_CHROMIUM).`;
-  if (process.env.CI === 'true') throw new Error(`${line} (CI=true: a missing browser fails the run)`);
-  console.warn(`[skip] ${line}`);
-}
+const haveChromium = requireChromium();
 
 /** The little of the browser's DOM the checks use (the project compiles without the DOM library). */
 interface BrowserElement {
@@ -57,10 +51,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       await broker.close();
       await store.close();
     }
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: chromiumExecutable, args: [...chromiumArgs] });
   });
 
   afterAll(async () => {
@@ -70,13 +61,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
 
   it('renders the summary first and every chart, with no error and no request beyond the file', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requests.push(request.url()));
+    const { problems, requests } = watchPage(page);
     await page.goto(reportUrl, { waitUntil: 'load' });
 
     expect(problems).toEqual([]);

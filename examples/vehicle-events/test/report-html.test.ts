@@ -3,9 +3,9 @@
  * loads nothing but itself, the summary comes first, and the chart has drawn one bar per operating
  * period with vehicles, each as tall as its average.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { chromiumArgs, chromiumExecutable, requireChromium, watchPage } from '@sluice/core/testkit';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers.js';
@@ -13,13 +13,7 @@ import { writeReport } from '../src/report.js';
 import { writeSmallLake } from './support/lake.js';
 import { load, openWarehouse, tempDir, type TestWarehouse } from './support/warehouse.js';
 
-const executablePath = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-if (!haveChromium) {
-  const line = `Chromium is not installed at ${executablePath}; install it with \`apt-get install -y chromium\` (or set SLUICE_CHROMIUM).`;
-  if (process.env.CI === 'true') throw new Error(`${line} (CI=true: a missing browser fails the run)`);
-  console.warn(`[skip] ${line}`);
-}
+const haveChromium = requireChromium();
 
 /** The little of the browser's DOM the checks use (the project compiles without the DOM library). */
 interface BrowserElement {
@@ -52,10 +46,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
     const report = await writeReport(warehouse.store, join(lake.dir, 'report'));
     answers = report.answers;
     reportUrl = pathToFileURL(report.files.html).href;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: chromiumExecutable, args: [...chromiumArgs] });
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,13 +56,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
 
   it('renders the summary first and a bar per period, with no error and no request beyond the file', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('request', (request) => requests.push(request.url()));
+    const { problems, requests } = watchPage(page);
     await page.goto(reportUrl, { waitUntil: 'load' });
     expect(problems).toEqual([]);
     expect(requests).toEqual([reportUrl]);

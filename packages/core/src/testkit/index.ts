@@ -6,3 +6,4 @@ export * from './services.js';
 export * from './broker-contract.js';
 export * from './store-contract.js';
 export * from './source-contract.js';
+export * from './browser.js';
