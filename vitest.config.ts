@@ -25,6 +25,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'] } },
       // Cross-process system tests: crashes, restarts, the bad-input corpus.
       { extends: true, test: { name: 'system', include: ['test/**/*.test.ts'], exclude: ['test/faults/**', '**/node_modules/**'] } },
+      // Load tests of the HTTP front doors (`pnpm test:load`), run alone: they bound response times.
+      { extends: true, test: { name: 'load', include: ['examples/*/test/**/*.load-test.ts'] } },
       // Fault injection at scale (`pnpm test:faults`; SLUICE_FAULT_ROWS sets the size).
       { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'] } },
     ],

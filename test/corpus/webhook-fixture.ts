@@ -34,8 +34,8 @@ export interface Webhook {
 
 const TOPIC = defaultNames.metricsTopic;
 
-/** Every envelope the broker holds on `topic`, consumed and acked by a fresh group. */
-async function drainTopic(broker: MemoryBroker, topic: string): Promise<Envelope<Metric>[]> {
+/** Every envelope the broker holds on `topic`, consumed and acked by a fresh group (once per broker). */
+export async function drainTopic(broker: MemoryBroker, topic: string): Promise<Envelope<Metric>[]> {
   const total = broker.retained(topic);
   if (total === 0) return [];
   return firstValueFrom(

@@ -6,11 +6,13 @@ import {
   UsageError,
   brokerUrlForms,
   integerOption,
+  listenHost,
   numberOption,
   parseBrokerUrl,
   parseCommandLine,
   parseStoreUrl,
   storeUrlForms,
+  tokenOption,
   type BrokerTarget,
   type StoreTarget,
 } from '@sluice/runtime';
@@ -36,10 +38,13 @@ export const usage = `Usage: pnpm full-pipeline [run|serve|produce|consume|repor
                                      so several pipelines share one broker and store
   --speed N                          replay pacing of the APIs, N × real time (serve, run)
   --port N                           API port (serve: default 8080; 0 = any free port)
+  --host ADDR                        serve: address to listen on (default 127.0.0.1); an address
+                                     beyond loopback needs --token
   --api URL                          producer input: the streaming API (default: the files)
   --incremental                      producer: resume after the cursor kept in the store
-  --token T                          serve: bearer token the webhook requires
-  --body-limit BYTES                 serve: largest webhook body (default 16 MiB)
+  --token T                          serve: bearer token the webhook requires (an empty one is an
+                                     error; without one the server listens on loopback only)
+  --body-limit BYTES                 serve: largest webhook body once decoded (default 16 MiB)
   --group G --consumer C             consume: consumer group and member name
   --idle-stop-ms N                   consume: end once idle this long with nothing left
   -h, --help                         this text
@@ -61,6 +66,8 @@ export interface CliOptions {
   files: Record<Kind, string> | undefined;
   speed?: number;
   port?: number;
+  /** Address `serve` listens on: 127.0.0.1 unless given; beyond loopback only with a token. */
+  host: string;
   api?: string;
   incremental: boolean;
   token?: string;
@@ -99,6 +106,7 @@ const options = {
   prefix: { type: 'string', default: '' },
   speed: { type: 'string' },
   port: { type: 'string' },
+  host: { type: 'string' },
   api: { type: 'string' },
   incremental: { type: 'boolean', default: false },
   token: { type: 'string' },
@@ -117,6 +125,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   const command = positionals[0] ?? 'run';
   if (!(commands as readonly string[]).includes(command)) throw new UsageError(`unknown command "${command}": use one of ${commands.join(', ')}`, 'command');
   const out = resolve(values.out);
+  const token = tokenOption(values.token);
   const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
   return {
     command: command as Command,
@@ -126,10 +135,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     names: namesFor(values.prefix),
     files: inputFiles(values.metrics, values.workorders),
     incremental: values.incremental,
+    host: listenHost(values.host, token),
     ...optional('speed', numberOption('speed', values.speed, { exclusiveMin: 0 })),
     ...optional('port', integerOption('port', values.port, { min: 0, max: 65535 })),
     ...optional('api', values.api),
-    ...optional('token', values.token),
+    ...optional('token', token),
     ...optional('bodyLimit', integerOption('body-limit', values['body-limit'], { min: 1 })),
     ...optional('group', values.group),
     ...optional('consumer', values.consumer),

@@ -120,9 +120,10 @@ async function runCommand(options: CliOptions, resources: Resources, shutdown: S
             }
           : {}),
       });
-      const address = await app.listen({ host: '127.0.0.1', port: options.port ?? 8080 });
+      const address = await app.listen({ host: options.host, port: options.port ?? 8080 });
       shutdown.own(app);
       console.log(`serving ${address}/metrics and ${address}/workorders${webhook ? `; webhook at ${address}/ingest/{metrics,workorders}` : ' (webhook off: give --broker with a server)'}`);
+      if (!options.token) console.log(`no --token: listening on loopback (${options.host}) only, without auth; give --token to serve beyond this machine`);
       await shutdown.signalled;
       return;
     }

@@ -1,8 +1,9 @@
 /**
- * Typed errors of @sluice/runtime. Both are `ConfigError`s (fix the call; retrying will not help),
- * so a command exits 2 on them.
+ * Typed errors of @sluice/runtime. The URL, usage and missing-adapter errors are `ConfigError`s
+ * (fix the call; retrying will not help), so a command exits 2 on them; `HttpError` is a request
+ * that an HTTP route refuses, with the status to answer.
  */
-import { ConfigError } from '@sluice/core';
+import { ConfigError, SluiceError } from '@sluice/core';
 
 /**
  * A broker or store URL that Sluice cannot open: an unknown scheme or a malformed URL. The message
@@ -44,5 +45,41 @@ export class AdapterMissingError extends ConfigError {
   ) {
     super(`cannot open ${given}: the package ${packageName} is not installed; add it with \`pnpm add ${packageName}\``, 'url');
     Object.defineProperty(this, 'cause', { value: cause });
+  }
+}
+
+/**
+ * An HTTP request that cannot be served as sent: the status to answer and a message for the client
+ * that says what was wrong and what to send instead. Never retriable as it is (the client must
+ * change the request), except 408/503, which the client may simply try again.
+ */
+export class HttpError extends SluiceError {
+  constructor(
+    /** The HTTP status to answer, e.g. 413. */
+    readonly status: number,
+    message: string,
+    options: {
+      /** Extra fields of the JSON answer (e.g. `{ limit: 65536 }`). */
+      fields?: Record<string, unknown>;
+      /** Headers of the answer (e.g. `{ allow: 'POST' }`). */
+      headers?: Record<string, string>;
+      /** Close the connection after the answer (the rest of the body is not read). */
+      close?: boolean;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { retriable: status === 408 || status === 503, cause: options.cause });
+    this.fields = options.fields ?? {};
+    this.headers = options.headers ?? {};
+    this.close = options.close ?? false;
+  }
+
+  readonly fields: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  readonly close: boolean;
+
+  /** The JSON answer: `{ error, ...fields }`. */
+  toJSON(): Record<string, unknown> {
+    return { error: this.message, ...this.fields };
   }
 }

@@ -18,3 +18,4 @@ export { createShutdown, type Closable, type Shutdown, type ShutdownOptions } fr
 export { HelpRequested, asksForHelp, parseCommandLine, type OptionDef, type OptionValues, type ParsedCommandLine } from './cli/parse.js';
 export { choiceOption, integerOption, numberOption, required } from './cli/values.js';
 export { describeExit, runMain } from './cli/main.js';
+export * from './http/index.js';

@@ -1,7 +1,9 @@
 /** Keeps passwords out of errors, logs and status events (pure). */
 
 /** Matches `scheme://user:password@` in any text. */
-const CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]*)@/gi;
+// The lookbehind starts a match only at the first letter of a scheme: without it a long run of
+// letters is rescanned from every position (a 10 KB event took 8 ms).
+const CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]*)@/gi;
 
 /**
  * The URL with its password replaced by `***` (`postgres://me:***@db/x`). Works on text that is

@@ -8,7 +8,10 @@ import { INTERNAL_TABLES, qualify } from './ddl.js';
 
 const { escapeLiteral } = pg;
 
-/** PostgreSQL text cannot hold U+0000: dead letters keep their payload with it replaced by U+FFFD. */
+/**
+ * PostgreSQL text cannot hold U+0000: text fields keep it replaced by U+FFFD. A payload whose exact
+ * bytes matter comes base64-encoded (`encoding: 'base64'`, see core's `deadLetter`), which has none.
+ */
 function storable(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
@@ -17,10 +20,10 @@ function storable(text: string): string {
 export async function insertDeadLetters(client: PoolClient, schema: string, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   await client.query(
-    `INSERT INTO ${qualify(schema, INTERNAL_TABLES.deadLetters)} (origin, position, key, reason, payload, at) ` +
-      'SELECT origin, position, key, reason, payload, at ' +
-      'FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) ' +
-      'WITH ORDINALITY AS d(origin, position, key, reason, payload, at, n) ORDER BY n',
+    `INSERT INTO ${qualify(schema, INTERNAL_TABLES.deadLetters)} (origin, position, key, reason, payload, at, encoding) ` +
+      'SELECT origin, position, key, reason, payload, at, encoding ' +
+      'FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) ' +
+      'WITH ORDINALITY AS d(origin, position, key, reason, payload, at, encoding, n) ORDER BY n',
     [
       letters.map((d) => storable(String(d.origin))),
       letters.map((d) => (d.position === undefined ? null : JSON.stringify(d.position))),
@@ -28,6 +31,7 @@ export async function insertDeadLetters(client: PoolClient, schema: string, lett
       letters.map((d) => storable(String(d.reason))),
       letters.map((d) => storable(String(d.payload))),
       letters.map((d) => new Date(d.at).toISOString()),
+      letters.map((d) => (d.encoding === 'base64' ? 'base64' : null)),
     ],
   );
 }
@@ -54,7 +58,7 @@ export function readCheckpointSql(schema: string): string {
 /** SQL reading dead letters in insertion order, all or of one origin (`$1`). */
 export function readDeadLettersSql(schema: string, byOrigin: boolean): string {
   return (
-    `SELECT origin, position, key, reason, payload, at FROM ${qualify(schema, INTERNAL_TABLES.deadLetters)}` +
+    `SELECT origin, position, key, reason, payload, at, encoding FROM ${qualify(schema, INTERNAL_TABLES.deadLetters)}` +
     `${byOrigin ? ' WHERE origin = $1' : ''} ORDER BY id`
   );
 }
@@ -67,6 +71,7 @@ export interface DeadLetterRow {
   reason: string;
   payload: string;
   at: Date;
+  encoding: string | null;
 }
 
 /** A dead-letter row back as a `DeadLetter` (absent position and key left out). */
@@ -78,5 +83,6 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
     reason: row.reason,
     payload: row.payload,
     at: row.at.getTime(),
+    ...(row.encoding === 'base64' ? { encoding: 'base64' as const } : {}),
   };
 }

@@ -86,7 +86,9 @@ export function internalTablesSql(schema: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${t(INTERNAL_TABLES.checkpoints)} (stream text PRIMARY KEY, position jsonb NOT NULL, ` +
       `updated_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE TABLE IF NOT EXISTS ${t(INTERNAL_TABLES.deadLetters)} (id bigserial PRIMARY KEY, origin text NOT NULL, ` +
-      `position jsonb, key text, reason text NOT NULL, payload text NOT NULL, at timestamptz NOT NULL)`,
+      `position jsonb, key text, reason text NOT NULL, payload text NOT NULL, at timestamptz NOT NULL, encoding text)`,
+    // Tables made before dead letters kept their payload's encoding ('base64' for exact bytes).
+    `ALTER TABLE ${t(INTERNAL_TABLES.deadLetters)} ADD COLUMN IF NOT EXISTS encoding text`,
     `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${INTERNAL_TABLES.deadLetters}_origin`)} ` +
       `ON ${t(INTERNAL_TABLES.deadLetters)} (origin, id)`,
   ];

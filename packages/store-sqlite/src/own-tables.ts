@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS ${OWN.deadLetters} (
   key TEXT,
   reason TEXT NOT NULL,
   payload TEXT NOT NULL,
-  at INTEGER NOT NULL
+  at INTEGER NOT NULL,
+  encoding TEXT
 );
 CREATE INDEX IF NOT EXISTS ${OWN.deadLetters}_origin ON ${OWN.deadLetters} (origin, id);
 CREATE TABLE IF NOT EXISTS ${OWN.migrations} (
@@ -60,6 +61,7 @@ export const DEAD_LETTER_SPEC: TableSpec = {
     { name: 'reason', type: 'text' },
     { name: 'payload', type: 'text' },
     { name: 'at', type: 'integer' },
+    { name: 'encoding', type: 'text', nullable: true },
   ],
   key: ['origin'],
   mode: 'append',
@@ -79,6 +81,7 @@ export function deadLetterRow(letter: DeadLetter): Row {
     reason: letter.reason,
     payload: letter.payload,
     at: letter.at,
+    encoding: letter.encoding === 'base64' ? 'base64' : null,
   };
 }
 
@@ -101,6 +104,7 @@ export interface DeadLetterRecord {
   reason: string;
   payload: string;
   at: number;
+  encoding: string | null;
 }
 
 /** A dead letter from its stored row; absent position and key stay absent. */
@@ -108,5 +112,14 @@ export function deadLetterFromRecord(record: DeadLetterRecord): DeadLetter {
   const letter: DeadLetter = { origin: record.origin, reason: record.reason, payload: record.payload, at: record.at };
   if (record.position !== null) letter.position = parsePosition(record.position, `${OWN.deadLetters} (origin ${record.origin})`);
   if (record.key !== null) letter.key = record.key;
+  if (record.encoding === 'base64') letter.encoding = 'base64';
   return letter;
 }
+
+/**
+ * Brings a dead-letter table made by an earlier version up to date: it gains the `encoding` column
+ * (NULL means the payload is the text itself).
+ */
+export const OWN_TABLES_UPGRADES: readonly { table: string; column: string; sql: string }[] = [
+  { table: OWN.deadLetters, column: 'encoding', sql: `ALTER TABLE ${OWN.deadLetters} ADD COLUMN encoding TEXT` },
+];

@@ -26,6 +26,7 @@ import {
   DEAD_LETTER_SPEC,
   OWN,
   OWN_TABLES_SQL,
+  OWN_TABLES_UPGRADES,
   checkpointRow,
   deadLetterFromRecord,
   parsePosition,
@@ -104,6 +105,10 @@ async function open({ filename, busyTimeoutMs, cacheMiB, walCheckpointPages }: R
       await db.all(`PRAGMA wal_autocheckpoint = ${walCheckpointPages}`);
     }
     await db.exec(OWN_TABLES_SQL);
+    for (const upgrade of OWN_TABLES_UPGRADES) {
+      const columns = await db.all<{ name: string }>(`PRAGMA table_info(${upgrade.table})`);
+      if (!columns.some((c) => c.name === upgrade.column)) await db.exec(upgrade.sql);
+    }
     return db;
   } catch (error) {
     await db.close().catch(() => undefined);
@@ -269,7 +274,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return task('readDeadLetters', OWN.deadLetters, async (db) => {
         const where = origin === undefined ? '' : ' WHERE origin = ?';
         const records = await db.all<DeadLetterRecord>(
-          `SELECT origin, position, key, reason, payload, at FROM ${OWN.deadLetters}${where} ORDER BY id`,
+          `SELECT origin, position, key, reason, payload, at, encoding FROM ${OWN.deadLetters}${where} ORDER BY id`,
           origin === undefined ? [] : [origin],
         );
         return records.map(deadLetterFromRecord);

@@ -1,7 +1,7 @@
 export { ingest, type IngestOptions } from './ingest.js';
 export { persist, type PersistOptions } from './persist.js';
 export { load, type LoadOptions } from './load.js';
-export { deadLetter, payloadText, storeDeadLetters, topicDeadLetters } from './dead-letters.js';
+export { deadLetter, deadLetterBytes, payloadOfBytes, payloadText, storeDeadLetters, stringifyDeep, topicDeadLetters } from './dead-letters.js';
 export { FlowGate } from './flow-gate.js';
 export { StatusReporter, type StatusPayload } from './status.js';
 export { startRun, type RunOptions } from './run.js';

@@ -41,3 +41,24 @@ describe('machine-data schemas', () => {
     expect(workorderSchema.safeParse({ time: 0, product: '', production: 1 }).success).toBe(false);
   });
 });
+
+describe('machine-data field limits', () => {
+  it('refuses a string id longer than 256 characters, keeps one of 256', () => {
+    expect(metricSchema.safeParse({ id: 'x'.repeat(256), val: 1, time: 1624377478 }).success).toBe(true);
+    const long = metricSchema.safeParse({ id: 'x'.repeat(257), val: 1, time: 1624377478 });
+    expect(long.success).toBe(false);
+    if (!long.success) expect(formatIssues(long.error).join()).toMatch(/id: a string id has at most 256 characters/);
+    expect(workorderSchema.safeParse({ time: 1624377478, product: 'p'.repeat(15_000_000), production: 1 }).success).toBe(false);
+  });
+
+  it('takes times from 1970-01-01 to before 2100-01-01, in every unit', () => {
+    for (const time of [0, '1970-01-01T00:00:00Z', 4102444799, '2099-12-31T23:59:59.999Z', Date.UTC(2099, 11, 31)]) {
+      expect(metricSchema.safeParse({ id: 1, val: 1, time }).success, String(time)).toBe(true);
+    }
+    for (const time of [-1, '-1', '1969-12-31T23:59:59Z', 4102444800, '2100-01-01T00:00:00Z', Date.UTC(2100, 0, 1)]) {
+      const result = metricSchema.safeParse({ id: 1, val: 1, time });
+      expect(result.success, String(time)).toBe(false);
+      if (!result.success) expect(formatIssues(result.error).join(), String(time)).toMatch(/time: time out of range: .* 1970-01-01 to before 2100-01-01/);
+    }
+  });
+});

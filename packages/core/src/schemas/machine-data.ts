@@ -1,12 +1,21 @@
 /**
  * Schemas of the machine-data files: `metrics.json` ({id, val, time}) and `workorder.json`
  * ({time, product, production}). Ids are kept as given: a number stays a number, a string a string.
+ *
+ * Field limits, so one record cannot be larger than what every store can index or lie outside
+ * the data's era: a string id has at most {@link MAX_ID_CHARS} characters (at most 1 KiB of UTF-8,
+ * well under PostgreSQL's ~2.7 kB B-tree row limit), and a time lies from 1970-01-01 (inclusive)
+ * to 2100-01-01 (exclusive), UTC — {@link MIN_TIME_MS} to {@link MAX_TIME_MS}.
  */
 import { z } from 'zod';
+
+/** Most characters of a string id. */
+export const MAX_ID_CHARS = 256;
 
 /**
  * A parameter or product id, number or string, kept as given. An integer beyond 2^53 has already
  * lost digits in JSON.parse (two ids could merge into one), so it is refused: send it as a string.
+ * A string id has 1 to {@link MAX_ID_CHARS} characters.
  */
 export const idSchema = z.union(
   [
@@ -14,13 +23,18 @@ export const idSchema = z.union(
       .number()
       .finite()
       .refine((n) => !Number.isInteger(n) || Number.isSafeInteger(n), 'integer id beyond 2^53 loses digits; send it as a string'),
-    z.string().min(1),
+    z.string().min(1).max(MAX_ID_CHARS, `a string id has at most ${MAX_ID_CHARS} characters`),
   ],
   { error: 'expected a number or a non-empty string' },
 );
 
 /** Largest distance from the epoch a JavaScript Date can hold, in ms (±273,790 years). */
 export const MAX_EPOCH_MS = 8.64e15;
+
+/** Earliest time a record may have: 1970-01-01T00:00:00Z (epoch ms 0). */
+export const MIN_TIME_MS = 0;
+/** First time a record may no longer have: 2100-01-01T00:00:00Z. */
+export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
 /** A value cut to a readable length for messages. */
 function shown(value: unknown): string {
@@ -50,6 +64,10 @@ export const timeSchema = z
     const ms = numeric !== undefined ? epochMillis(numeric) : Date.parse(value as string);
     if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) {
       ctx.addIssue({ code: 'custom', message: `not a valid time: ${shown(value)} (use ISO-8601, or epoch seconds or milliseconds)` });
+      return z.NEVER;
+    }
+    if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) {
+      ctx.addIssue({ code: 'custom', message: `time out of range: ${shown(value)} is not from 1970-01-01 to before 2100-01-01 (UTC)` });
       return z.NEVER;
     }
     return ms;

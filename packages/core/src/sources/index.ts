@@ -6,7 +6,7 @@ export { csvSource, type CsvRecord, type CsvSourceOptions } from './csv-source.j
 export type { CsvColumnType, CsvValue } from './csv-types.js';
 export { generatorSource, type GeneratorSourceOptions } from './generator-source.js';
 /** Building blocks for parsing JSON-array and UTF-8 input that does not come from a file (e.g. a request body). */
-export { JsonArrayParser } from './json-array-parser.js';
+export { DEFAULT_MAX_DEPTH, JsonArrayParser } from './json-array-parser.js';
 export { utf8Problem } from './utf8.js';
 /** Building blocks for sources in other packages (e.g. @sluice/source-parquet): the flow-controlled read loop and fast record objects. */
 export { chunkedObservable, asSourceError, type ChunkProducer } from './chunked-observable.js';

@@ -3,6 +3,9 @@
  * machine (nesting depth, inside-string, escape) to find where each element starts and ends, then
  * `JSON.parse`s the elements a few hundred at a time, falling back to one call per element only
  * when that fails, to find the malformed ones. Memory stays bounded by the chunk and one element.
+ * Nothing recurses on the input's depth: an element nested deeper than `maxDepth` levels is
+ * refused by the scanner (a counter), before anything parses it or a later step (`JSON.stringify`,
+ * a deep copy) could overflow the stack on it.
  */
 import type { Position, SourceRecord } from '../types.js';
 import type { ChunkParser } from './file-source.js';
@@ -76,10 +79,17 @@ const enum Mode {
   End,
 }
 
+/** Default most nesting levels of an element (`[[1]]` has 2): far beyond any record, far below a stack overflow. */
+export const DEFAULT_MAX_DEPTH = 1000;
+
 /** Where a scan inside an element stands when a window ends. */
 interface ScanState {
   /** Open brackets and braces. */
   depth: number;
+  /** Most nesting levels allowed. */
+  maxDepth: number;
+  /** The element went deeper than `maxDepth` somewhere. */
+  tooDeep: boolean;
   /** Inside a string. */
   inString: boolean;
   /** Inside a string, right after a backslash. */
@@ -115,7 +125,7 @@ function scanElement(window: Buffer, from: number, state: ScanState): number {
       }
       i = quote;
     } else if (kind === Kind.Open) {
-      depth++;
+      if (++depth > state.maxDepth) state.tooDeep = true;
     } else if (kind === Kind.CloseBrace) {
       if (depth > 0) depth--;
     } else if (kind === Kind.CloseBracket) {
@@ -142,22 +152,55 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
   private index: number;
   /** Bytes at the start of the next window that were scanned already (a cut element). */
   private scanned = 0;
-  private readonly scan: ScanState = { depth: 0, inString: false, escaped: false };
+  private readonly scan: ScanState;
   /** Element ranges found in the current window and not yet parsed (at most {@link PARSE_GROUP}). */
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
+  /** Where {@link parse} reports the start of each item, during one call. */
+  private spans: number[] | undefined;
 
   /**
    * @param resume true to start "after an element", expecting `,` or `]` (a resume position)
    * @param firstIndex index of the first element this parser meets
+   * @param options `maxDepth`: most nesting levels of an element (default {@link DEFAULT_MAX_DEPTH});
+   *   a deeper one is a reject, never parsed
    */
-  constructor(resume: boolean, firstIndex: number) {
+  constructor(resume: boolean, firstIndex: number, options: { maxDepth?: number } = {}) {
     this.mode = resume ? Mode.After : Mode.Before;
     this.index = firstIndex;
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new RangeError(`maxDepth must be a whole number ≥ 1, got ${maxDepth}`);
+    this.maxDepth = maxDepth;
+    this.scan = { depth: 0, maxDepth, tooDeep: false, inString: false, escaped: false };
   }
 
-  /** Emits the complete elements of `window`; see {@link ChunkParser.parse}. */
-  parse(window: Buffer, windowOffset: number, out: SourceRecord<T>[]): number {
+  /** Most nesting levels of an element. */
+  readonly maxDepth: number;
+
+  /**
+   * Whether the JSON text `bytes[start, end)` nests deeper than `maxDepth` levels (strings are
+   * skipped; one pass, no recursion): for checking one value read some other way, e.g. an NDJSON line.
+   */
+  static deeperThan(bytes: Buffer, start: number, end: number, maxDepth: number): boolean {
+    const state: ScanState = { depth: 0, maxDepth, tooDeep: false, inString: false, escaped: false };
+    // Closing brackets at depth 0 end scanElement early: go on after them.
+    let i = start;
+    const window = bytes.subarray(0, end);
+    while (i < end && !state.tooDeep) {
+      const stop = scanElement(window, i, state);
+      if (stop < 0) break;
+      i = stop + 1;
+    }
+    return state.tooDeep;
+  }
+
+  /**
+   * Emits the complete elements of `window`; see {@link ChunkParser.parse}. With `spans`, the
+   * absolute byte offset where each emitted item starts is pushed to it (its end is the item's
+   * `position.offset`), so a caller can keep the exact bytes of a refused element.
+   */
+  parse(window: Buffer, windowOffset: number, out: SourceRecord<T>[], spans?: number[]): number {
+    this.spans = spans;
     const n = window.length;
     let i = this.scanned;
     let mode = this.mode;
@@ -173,8 +216,16 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
         i = stop;
         let end = i;
         while (end > start && isSpace(window[end - 1]!)) end--;
-        this.starts.push(start);
-        if (this.ends.push(end) === PARSE_GROUP) this.flush(window, windowOffset, out);
+        if (this.scan.tooDeep) {
+          this.scan.tooDeep = false;
+          this.flush(window, windowOffset, out);
+          this.spans?.push(windowOffset + start);
+          const position = { offset: windowOffset + end, index: this.index++ };
+          out.push(rejectOf(`element ${position.index} of the JSON array is nested deeper than ${this.maxDepth} levels; flatten it`, rawFromBytes(window, start, end), position));
+        } else {
+          this.starts.push(start);
+          if (this.ends.push(end) === PARSE_GROUP) this.flush(window, windowOffset, out);
+        }
         mode = window[i] === COMMA ? Mode.Next : Mode.End;
         i++;
         continue;
@@ -193,11 +244,13 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
           mode === Mode.Before
             ? 'content does not start with "[": this is not a JSON array. Give the path of a JSON array file, or read NDJSON with ndjsonSource'
             : 'unexpected content after the closing "]" of the JSON array; remove it';
+        this.spans?.push(windowOffset + i);
         out.push(this.stop(reason, window, i, windowOffset));
       } else if (c === COMMA || c === CLOSE_BRACKET) {
         if (mode === Mode.Next || (mode === Mode.First && c === COMMA)) {
           this.flush(window, windowOffset, out);
           const what = c === COMMA ? 'an empty element (two commas in a row)' : 'a comma before the closing "]"';
+          this.spans?.push(windowOffset + i);
           out.push(rejectOf(`element ${this.index} of the JSON array is ${what}; remove the extra comma`, '', this.position(windowOffset + i)));
         }
         mode = c === COMMA ? Mode.Next : Mode.End;
@@ -217,10 +270,12 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
     return consumed;
   }
 
-  /** Handles the end of the file; see {@link ChunkParser.finish}. */
-  finish(rest: Buffer, restOffset: number, out: SourceRecord<T>[]): void {
+  /** Handles the end of the file; see {@link ChunkParser.finish}; `spans` as in {@link parse}. */
+  finish(rest: Buffer, restOffset: number, out: SourceRecord<T>[], spans?: number[]): void {
     if (this.stopped) return;
     const end = restOffset + rest.length;
+    // A cut element starts the rest (it was carried); the other ends have no bytes of their own.
+    if (this.mode !== Mode.End) spans?.push(this.mode === Mode.Value ? restOffset : end);
     switch (this.mode) {
       case Mode.Before:
         out.push(rejectOf('the file is empty: expected a JSON array "[ … ]"', '', this.position(end)));
@@ -275,6 +330,7 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
     }
     for (let k = 0; k < count; k++) {
       const position = { offset: windowOffset + ends[k]!, index: this.index++ };
+      this.spans?.push(windowOffset + starts[k]!);
       out.push(
         values
           ? { kind: 'record', value: values[k] as T, position }

@@ -343,6 +343,19 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     expect(await h.count(spec.name)).toBe(2);
   });
 
+  test('dead letters: a base64 payload keeps its encoding, so bytes that are not text replay exactly', async (h) => {
+    const origin = randomName('origin');
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0x00, 0x7d]); // {"a":<FF><NUL>}
+    const exact: DeadLetter = { origin, reason: 'line 1 is not UTF-8', payload: bytes.toString('base64'), encoding: 'base64', at: 1_700_000_000_200 };
+    const text: DeadLetter = { origin, reason: 'plain', payload: '{"a":1}', at: 1_700_000_000_300 };
+    await h.store.write({ rows: [], deadLetters: [exact, text] });
+    const [first, second] = await h.store.readDeadLetters(origin);
+    expect(first).toEqual(exact);
+    expect(Buffer.from(first!.payload, 'base64')).toEqual(bytes);
+    expect(second).toEqual(text);
+    expect(second!.encoding ?? 'utf8').toBe('utf8');
+  });
+
   test('a batch without table may carry only dead letters and a checkpoint; rows without table are refused', async (h) => {
     const stream = randomName('stream');
     const origin = randomName('origin');
