@@ -14,7 +14,7 @@ import { produce } from './produce.js';
 import { topThreeLines, writeReport } from './report.js';
 import { runAll } from './run-all.js';
 import { buildServer } from './server/app.js';
-import { kindNames, machineTables, type Kind } from './tables.js';
+import { groupOf, kindNames, machineTables, topicOf, type Kind } from './tables.js';
 
 /** The broker and store of one command, opened on first use and closed by the shutdown. */
 class Resources {
@@ -27,7 +27,11 @@ class Resources {
   ) {}
 
   getBroker(): Promise<Broker> {
-    return (this.broker ??= openBrokerTarget(this.options.broker, { clientId: `sluice-${this.options.command}` }).then((b) => this.shutdown.own(b)));
+    const { names, group } = this.options;
+    // RabbitMQ keeps messages only for groups whose queues exist: declare the consumers' groups
+    // before the first publish, so a producer or webhook started before them loses nothing.
+    const groups = (topic: string) => kindNames.filter((kind) => topicOf(kind, names) === topic).map((kind) => groupOf(kind, group ?? names.group));
+    return (this.broker ??= openBrokerTarget(this.options.broker, { clientId: `sluice-${this.options.command}`, rabbitmq: { groups } }).then((b) => this.shutdown.own(b)));
   }
 
   /** The store, with the machine tables migrated. */
