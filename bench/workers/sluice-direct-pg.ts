@@ -3,7 +3,7 @@
  * process, with each batch's rows and checkpoint in one transaction.
  */
 import { load } from '@sluice/core';
-import { createPgStore } from '@sluice/store-pg';
+import { openStore } from '@sluice/runtime';
 import { need } from '../lib/config.js';
 import { assertClean, tripSource } from '../lib/sluice-run.js';
 import { tripTable, type Trip } from '../lib/trips.js';
@@ -11,7 +11,7 @@ import { runWorker } from '../lib/worker.js';
 
 await runWorker('direct-pg', async (config) => {
   const mode = need(config, 'mode', 'direct-pg');
-  const store = createPgStore({ connectionString: config.pgUrl, schema: config.schema, poolSize: config.poolSize ?? 2, applicationName: 'sluice-bench' });
+  const store = await openStore(config.pgUrl, { pg: { schema: config.schema, poolSize: config.poolSize ?? 2, applicationName: 'sluice-bench' } });
   await store.migrate([tripTable(config.table)]);
   return {
     work: async () => {

@@ -2,17 +2,16 @@
  * Sluice path `memory-sqlite`: csvSource → ingest → in-memory broker → persist → SQLite store, all
  * in one process (the embedded defaults).
  */
-import { createMemoryBroker } from '@sluice/core';
-import { createSqliteStore } from '@sluice/store-sqlite';
+import { openBroker, openStore } from '@sluice/runtime';
 import { need } from '../lib/config.js';
 import { assertClean, ingestTrips, persistTrips, untilPersisted } from '../lib/sluice-run.js';
 import { tripTable } from '../lib/trips.js';
 import { runWorker } from '../lib/worker.js';
 
 await runWorker('memory-sqlite', async (config) => {
-  const store = createSqliteStore({ filename: need(config, 'sqliteFile', 'memory-sqlite') });
+  const store = await openStore(`sqlite:${need(config, 'sqliteFile', 'memory-sqlite')}`);
   await store.migrate([tripTable(config.table)]);
-  const broker = createMemoryBroker();
+  const broker = await openBroker('memory:');
   return {
     work: async (clock) => {
       const producer = ingestTrips(broker, config);
