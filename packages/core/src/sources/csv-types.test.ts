@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPlainDecimal } from '../decimal.js';
-import { INVALID_CELL, cellTyper, typeCell } from './csv-types.js';
+import { INVALID_CELL, cellTyper, parseWktPoint, typeCell } from './csv-types.js';
 
 describe('typeCell', () => {
   it('reads plain decimals and refuses anything else', () => {
@@ -52,5 +52,40 @@ describe('decimal columns and cellTyper', () => {
     const no = ['', ' 7 ', '.', '1.5.5', '0x10', 'Infinity', 'NaN', '1e', 'e1', '--1', '1e+', 'e', '+', '-.', '١٢', '12a', 'a12', '1 2', '1e5e5', '1_000', '1,5'];
     for (const text of yes) expect(isPlainDecimal(text), JSON.stringify(text)).toBe(true);
     for (const text of no) expect(isPlainDecimal(text), JSON.stringify(text)).toBe(false);
+  });
+});
+
+describe('point columns (WKT POINT)', () => {
+  it('reads POINT (lon lat) in any case and spacing, longitude first', () => {
+    expect(typeCell('POINT (14.4973794438195 50.00136875782316)', 'point')).toEqual({ ok: true, value: { lon: 14.4973794438195, lat: 50.00136875782316 } });
+    expect(typeCell(' point(7.5 45) ', 'point')).toEqual({ ok: true, value: { lon: 7.5, lat: 45 } });
+    expect(typeCell('POINT  (  -180   -90  )', 'point')).toEqual({ ok: true, value: { lon: -180, lat: -90 } });
+    expect(typeCell('POINT (180 90)', 'point')).toEqual({ ok: true, value: { lon: 180, lat: 90 } });
+    expect(typeCell('POINT (-0 -0.0)', 'point')).toEqual({ ok: true, value: { lon: 0, lat: 0 } });
+    expect(Object.is((typeCell('POINT (-0 1)', 'point') as { value: { lon: number } }).value.lon, 0)).toBe(true);
+  });
+
+  it('gives null for an empty cell and POINT EMPTY', () => {
+    expect(typeCell('', 'point')).toEqual({ ok: true, value: null });
+    expect(typeCell('POINT EMPTY', 'point')).toEqual({ ok: true, value: null });
+  });
+
+  it('refuses what is not a 2D point in range, saying why', () => {
+    expect(typeCell('POINT (181 10)', 'point')).toEqual({ ok: false, reason: '"POINT (181 10)" has longitude 181 outside [-180, 180]' });
+    expect(typeCell('POINT (10 -90.5)', 'point')).toEqual({ ok: false, reason: '"POINT (10 -90.5)" has latitude -90.5 outside [-90, 90]' });
+    expect(typeCell('POINT (1,5 2)', 'point')).toMatchObject({ ok: false });
+    for (const text of ['POINT (1)', 'POINT (1 2 3)', 'POINT Z (1 2 3)', 'POINT (1 2', 'LINESTRING (1 2, 3 4)', '1 2', 'POINT (x 2)', 'POINT (NaN 2)', 'POINT (Infinity 2)', 'POINT (0x10 2)']) {
+      expect(typeCell(text, 'point').ok, text).toBe(false);
+    }
+    expect(parseWktPoint('POINT (1 x)')).toBe('has a coordinate that is not a plain decimal number');
+    expect(parseWktPoint('(1 2)')).toBe('is not a WKT point like POINT (lon lat)');
+  });
+
+  it('cellTyper gives what typeCell gives', () => {
+    const typer = cellTyper('point')!;
+    for (const text of ['POINT (1 2)', '', 'POINT EMPTY', 'POINT (200 0)', 'nope']) {
+      const cell = typeCell(text, 'point');
+      expect(typer(text), text).toEqual(cell.ok ? cell.value : INVALID_CELL);
+    }
   });
 });

@@ -3,7 +3,8 @@ export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES, type FileSourceOptions } 
 export { jsonArraySource, type JsonArraySourceOptions } from './json-array-source.js';
 export { ndjsonSource, type NdjsonSourceOptions } from './ndjson-source.js';
 export { csvSource, type CsvRecord, type CsvSourceOptions } from './csv-source.js';
-export type { CsvColumnType, CsvValue } from './csv-types.js';
+export type { CsvColumnType, CsvPoint, CsvValue } from './csv-types.js';
+export { parseWktPoint } from './csv-types.js';
 export { generatorSource, type GeneratorSourceOptions } from './generator-source.js';
 /** Building blocks for parsing JSON-array and UTF-8 input that does not come from a file (e.g. a request body). */
 export { DEFAULT_MAX_DEPTH, JsonArrayParser } from './json-array-parser.js';

@@ -1,0 +1,224 @@
+/**
+ * `pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N]`:
+ * the trips example at scale, into PostgreSQL. For each size: generate the file (kept for the next
+ * run), measure the ceiling (`psql \copy` of the file into an unindexed table of text columns), run
+ * `pnpm trips ingest` into a fresh database (rows/s, CPU s, peak RSS), the database size, and p50/p95
+ * of the region query and of three boxes (a district, a city, a country). Once: the reference approach
+ * (a Redis list as the queue, one INSERT per row) and, optionally, the Kafka path with 2 consumer
+ * processes. Results go to bench/results/trips-<date>.json and a Markdown table on stdout.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+// @ts-expect-error pg ships no types here (bench has no @types/pg); used untyped.
+import pg from 'pg';
+import { createClient } from 'redis';
+import { createPgStore } from '@sluice/store-pg';
+import { migrateModel } from '../../examples/trips/src/model.js';
+import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
+import { writeTrips } from '../../examples/trips/src/gen.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000000,10000000,100000000' },
+    'baseline-rows': { type: 'string', default: '1000000' },
+    'kafka-rows': { type: 'string', default: '0' },
+    runs: { type: 'string', default: '40' },
+    pg: { type: 'string', default: process.env.SLUICE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    keep: { type: 'boolean', default: false },
+    /** Only the queries, on the database a --keep run left (no copy, no ingestion). */
+    'queries-only': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+const adminUrl = values.pg;
+const dataDir = join(tmpdir(), 'sluice-bench-trips');
+mkdirSync(dataDir, { recursive: true });
+
+const dbUrl = (name: string) => adminUrl.replace(/\/[^/]*$/, `/${name}`);
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs a command under /usr/bin/time: wall s, CPU s (user + sys, children included) and peak RSS (MB). */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; wall: number; cpu: number; rssMb: number }> {
+  const out = join(dataDir, `time-${process.pid}.txt`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', command, ...args], { cwd: root, env: { ...process.env, SLUICE_PROGRESS_INTERVAL_MS: '30000', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      process.stderr.write(c);
+    });
+    child.on('close', (code) => {
+      const [wall, user, sys, rss] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number, number];
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      else resolve({ stdout, stderr, wall, cpu: user + sys, rssMb: rss / 1024 });
+    });
+  });
+}
+
+const tsx = join(root, 'examples/trips/node_modules/.bin/tsx');
+const trips = (args: string[]) => timed(tsx, ['--conditions=source', join(root, 'examples/trips/src/cli.ts'), ...args]);
+
+async function fileOf(rows: number): Promise<string> {
+  const path = join(dataDir, `trips-${rows}.csv`);
+  if (!existsSync(path) || statSync(path).size < rows * 50) {
+    console.error(`generating ${rows} rows into ${path}`);
+    await writeTrips(path, { rows, seed: 42, weeks: 52 });
+  }
+  return path;
+}
+
+/** `psql \copy` of the file into an unindexed table of text columns: the ceiling. */
+async function copyCeiling(file: string, db: string): Promise<number> {
+  execFileSync('psql', [dbUrl(db), '-qc', 'DROP TABLE IF EXISTS copy_ceiling; CREATE UNLOGGED TABLE copy_ceiling (region text, origin_coord text, destination_coord text, datetime text, datasource text)']);
+  const start = performance.now();
+  execFileSync('psql', [dbUrl(db), '-qc', `\\copy copy_ceiling FROM '${file}' WITH (FORMAT csv, HEADER true)`]);
+  const seconds = (performance.now() - start) / 1000;
+  execFileSync('psql', [dbUrl(db), '-qc', 'DROP TABLE copy_ceiling']);
+  return seconds;
+}
+
+const boxes: Record<string, Area> = {
+  region: { region: 'Prague' },
+  district: { bbox: { minLon: 14.41, minLat: 50.07, maxLon: 14.44, maxLat: 50.09 } },
+  city: { bbox: { minLon: 14.25, minLat: 49.95, maxLon: 14.65, maxLat: 50.18 } },
+  country: { bbox: { minLon: 12.09, minLat: 48.55, maxLon: 18.86, maxLat: 51.06 } },
+};
+
+async function latencies(db: string): Promise<Record<string, { p50: number; p95: number; trips: number }>> {
+  const store = createPgStore({ connectionString: dbUrl(db) });
+  const settings = await migrateModel(store);
+  const result: Record<string, { p50: number; p95: number; trips: number }> = {};
+  try {
+    for (const [name, area] of Object.entries(boxes)) {
+      const times: number[] = [];
+      let total = 0;
+      for (let i = 0; i < runs + 3; i++) {
+        const start = performance.now();
+        total = (await weeklyAverage(store, settings, area)).trips;
+        if (i >= 3) times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+      result[name] = { p50: round(at(0.5)), p95: round(at(0.95)), trips: total };
+    }
+  } finally {
+    await store.close();
+  }
+  return result;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The reference: a Redis list as the queue, one INSERT per row (autocommit), on `rows` rows. */
+async function reference(file: string, rows: number, db: string): Promise<{ rows: number; seconds: number; rowsPerS: number }> {
+  const redis = createClient({ url: process.env.SLUICE_REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  await redis.connect();
+  const key = `bench-trips-ref-${process.pid}`;
+  const client = new pg.Client({ connectionString: dbUrl(db) });
+  await client.connect();
+  await client.query('DROP TABLE IF EXISTS ref_trips; CREATE TABLE ref_trips (region text, origin text, destination text, datetime timestamp, datasource text)');
+  const lines = readFileSync(file, 'utf8').split('\n').slice(1, rows + 1);
+  const start = performance.now();
+  for (let i = 0; i < lines.length; i += 1000) await redis.rPush(key, lines.slice(i, i + 1000));
+  for (;;) {
+    const line = await redis.lPop(key);
+    if (line === null) break;
+    const [region, o, d, t, s] = line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    await client.query('INSERT INTO ref_trips VALUES ($1, $2, $3, $4, $5)', [region, o, d, t, s]);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await client.query('DROP TABLE ref_trips');
+  await client.end();
+  await redis.del(key);
+  await redis.quit();
+  return { rows: lines.length, seconds: round(seconds, 2), rowsPerS: Math.round(lines.length / seconds) };
+}
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine: `${execFileSync('nproc').toString().trim()} cores`, sizes: {} };
+const out = join(root, 'bench/results', `trips-${new Date().toISOString().slice(0, 10)}${values['queries-only'] ? '-queries' : ''}.json`);
+const save = () => writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+
+for (const rows of sizes) {
+  const db = `bench_trips_${rows}`;
+  if (values['queries-only']) {
+    (results.sizes as Record<string, unknown>)[rows] = { queriesMs: await latencies(db) };
+    console.error(JSON.stringify((results.sizes as Record<string, unknown>)[rows]));
+    continue;
+  }
+  const file = await fileOf(rows);
+  await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${db}`);
+  const ceiling = await copyCeiling(file, db);
+  console.error(`${rows}: psql \\copy ceiling ${ceiling.toFixed(1)} s`);
+  const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000']);
+  const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  const [{ size }] = (await (async () => {
+    const c = new pg.Client({ connectionString: dbUrl(db) });
+    await c.connect();
+    try {
+      return (await c.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')).rows;
+    } finally {
+      await c.end();
+    }
+  })()) as [{ size: string }];
+  const queries = await latencies(db);
+  (results.sizes as Record<string, unknown>)[rows] = {
+    counts,
+    ingest: { seconds: round(run.wall), rowsPerS: Math.round(rows / run.wall), cpuS: round(run.cpu), peakRssMb: round(run.rssMb) },
+    copyCeiling: { seconds: round(ceiling, 2), ratio: round(ceiling / run.wall, 3) },
+    databaseMb: Math.round(Number(size) / 2 ** 20),
+    queriesMs: queries,
+  };
+  save();
+  console.error(JSON.stringify((results.sizes as Record<string, unknown>)[rows]));
+  if (!values.keep) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+}
+
+const baselineRows = Number(values['baseline-rows']);
+if (baselineRows > 0) {
+  const db = 'bench_trips_reference';
+  await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${db}`);
+  results.reference = await reference(await fileOf(Math.max(baselineRows, 1_000_000)), baselineRows, db);
+  await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  save();
+  console.error(JSON.stringify(results.reference));
+}
+
+const kafkaRows = Number(values['kafka-rows']);
+if (kafkaRows > 0) {
+  const file = await fileOf(kafkaRows);
+  const db = `bench_trips_kafka_${kafkaRows}`;
+  await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${db}`);
+  const run = await trips(['ingest', file, '--store', dbUrl(db), '--broker', process.env.SLUICE_KAFKA_URL ?? 'kafka://127.0.0.1:9092', '--consumers', '2', '--json', '--batch', '5000']);
+  const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  const c = new pg.Client({ connectionString: dbUrl(db) });
+  await c.connect();
+  const stored = Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM trips')).rows[0]!.n);
+  await c.end();
+  const consumers = [...run.stderr.matchAll(/trips-consumer-usage (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as unknown);
+  results.kafka = { rows: kafkaRows, counts, stored, exact: stored === counts.persisted && counts.read === (counts.persisted ?? 0) + (counts.rejected ?? 0) + (counts.duplicates ?? 0), seconds: round(run.wall), rowsPerS: Math.round(kafkaRows / run.wall), parent: { cpuS: round(run.cpu), peakRssMb: round(run.rssMb) }, consumers };
+  if (!values.keep) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  save();
+  console.error(JSON.stringify(results.kafka));
+}
+rmSync(join(dataDir, `time-${process.pid}.txt`), { force: true });
+console.log(`results: ${out}`);
+console.log(JSON.stringify(results, null, 2));

@@ -1,0 +1,121 @@
+/**
+ * Broker-mode ingestion: this process reads and checks the files and publishes trips to a topic of
+ * their own; N consumer processes (`trips consume`, started here) persist them in one consumer
+ * group, so more machines can share the work. When every file is published and the group's lag is
+ * 0 (everything acked, hence committed), the consumers are stopped and the counts read back.
+ * A consumer that dies is started again; its unacked deliveries go to the others after the
+ * visibility timeout, and the store's merge makes the rewrite harmless.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { csvSource, ingest, sleep, storeDeadLetters, type PipelineRun, type Store } from '@sluice/core';
+import { createProgressView, openBrokerTarget, parseBrokerUrl, redact, type Shutdown } from '@sluice/runtime';
+import { consumeTrips } from './consume.js';
+import { CSV_TYPES, fileStream, newIngestionId, newTrips, type IngestCounts } from './ingest.js';
+import { analyzeModel } from './model.js';
+import { tripKey, tripSchema, type Trip, type TripSettings } from './trip.js';
+
+/** Options of {@link ingestThroughBroker}. */
+export interface BrokerIngestOptions {
+  store: Store;
+  storeUrl: string;
+  brokerUrl: string;
+  files: readonly string[];
+  settings: TripSettings;
+  consumers: number;
+  batchSize: number;
+  shutdown: Shutdown;
+  visibilityTimeoutMs?: number;
+  /** Called with each consumer process as it starts (tests kill one). */
+  onConsumer?: (child: ChildProcess) => void;
+}
+
+const GROUP = 'trips-loaders';
+
+export async function ingestThroughBroker(options: BrokerIngestOptions): Promise<IngestCounts> {
+  const target = parseBrokerUrl(options.brokerUrl);
+  const broker = options.shutdown.own(await openBrokerTarget(target, { clientId: 'trips-ingest' }));
+  const ingestion = newIngestionId();
+  const topic = `trips.${ingestion}`;
+  const visibility = options.visibilityTimeoutMs ?? 10_000;
+  const view = createProgressView();
+
+  // Consumers: processes for a server broker, runs in this process for the in-memory one.
+  const children = new Set<ChildProcess>();
+  const local: PipelineRun[] = [];
+  let finished = false;
+  let restarts = 0;
+  const startChild = () => {
+    const script = process.argv[1]!;
+    const args = [...process.execArgv, script, 'consume', '--broker', options.brokerUrl, '--store', options.storeUrl, '--topic', topic, '--group', GROUP, '--batch', String(options.batchSize), '--visibility-ms', String(visibility)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SLUICE_PROGRESS_INTERVAL_MS: '600000' } });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    children.add(child);
+    options.onConsumer?.(child);
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      const usage = /trips-consumer-usage .*/.exec(stderr)?.[0];
+      if (usage) console.error(usage);
+      if (finished) return;
+      restarts++;
+      console.error(`trips: consumer ${child.pid} ended (${signal ?? `exit ${code}`}) before the ingestion finished${stderr ? `: ${redact(stderr.trim().split('\n').pop() ?? '')}` : ''}; starting another`);
+      if (restarts <= 5 * options.consumers) startChild();
+    });
+  };
+  if (target.kind === 'memory') {
+    for (let i = 0; i < options.consumers; i++) {
+      const run = consumeTrips({ broker, store: options.store, settings: options.settings, topic, group: GROUP, batchSize: options.batchSize, visibilityTimeoutMs: visibility, name: `consume:${i + 1}` });
+      local.push(options.shutdown.track(run));
+      view.track(run.status$);
+    }
+  } else {
+    for (let i = 0; i < options.consumers; i++) startChild();
+  }
+
+  const totals = { read: 0, rejected: 0 };
+  try {
+    for (const path of options.files) {
+      const { stream, size } = await fileStream(path);
+      const ingestionSchema = tripSchema.transform((trip: Trip) => ({ ...trip, ingestion }));
+      const run = options.shutdown.track(
+        ingest({
+          source: csvSource({ path, name: path, types: CSV_TYPES }),
+          broker,
+          topic,
+          schema: ingestionSchema,
+          key: tripKey,
+          timestamp: (trip) => trip.at,
+          deadLetters: storeDeadLetters(options.store),
+          checkpoints: options.store,
+          stream: `${stream}:broker`,
+          batchSize: options.batchSize,
+          name: `publish:${path}`,
+        }),
+      );
+      view.track(run.status$, { totals: { [`publish:${path}`]: { bytes: size } } });
+      const summary = await run.done;
+      totals.read += summary.read;
+      totals.rejected += summary.rejected;
+      if (summary.stopped) break;
+      await options.store.write({ rows: [], checkpoint: { stream: `${stream}:broker`, position: {} } });
+    }
+    // Everything published: wait until the group has acked it all (acks follow commits).
+    for (;;) {
+      const { lag } = await broker.lag(topic, GROUP);
+      if (lag === 0 || options.shutdown.stopping) break;
+      if (target.kind !== 'memory' && children.size === 0) throw new Error(`every consumer of ${topic} ended with ${lag} trips left; see the lines above`);
+      await sleep(200);
+    }
+  } finally {
+    finished = true;
+    for (const run of local) await run.stop();
+    const exits = [...children].map((child) => once(child, 'exit'));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(exits);
+    view.close();
+  }
+  const persisted = await newTrips(options.store, ingestion);
+  if (persisted > 0) await analyzeModel(options.store);
+  return { read: totals.read, persisted, rejected: totals.rejected, duplicates: totals.read - persisted - totals.rejected };
+}

@@ -1,0 +1,147 @@
+/**
+ * Ingestion of trip files: direct (file → store through core's `load`), one file after another,
+ * each with its own checkpoint stream. The counts of a run: `read = persisted + rejected +
+ * duplicates`, where persisted counts the trips that were really new (the rollup trigger counts
+ * them per ingestion, in the same transaction as the rows).
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Subject, type Observable } from 'rxjs';
+import { csvSource, load, type PipelineRun, type Row, type StatusEvent, type Store } from '@sluice/core';
+import { T, analyzeModel, tripsStore } from './model.js';
+import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
+
+/** The counts an ingestion ends with. */
+export interface IngestCounts {
+  read: number;
+  persisted: number;
+  rejected: number;
+  duplicates: number;
+}
+
+/** Column types of the CSV source: the coordinates are WKT points. */
+export const CSV_TYPES = { origin_coord: 'point', destination_coord: 'point' } as const;
+
+/** A fresh ingestion id: 52 random bits (ids are only compared, never ordered). */
+export function newIngestionId(): number {
+  return Math.floor(Math.random() * 2 ** 52);
+}
+
+/** Names of ids seen while mapping, for the dimension tables. */
+export function nameBook(): { regions: Map<number, string>; datasources: Map<number, string>; note(trip: Trip): void } {
+  const regions = new Map<number, string>();
+  const datasources = new Map<number, string>();
+  return {
+    regions,
+    datasources,
+    note(trip) {
+      if (regions.size > 100_000) regions.clear();
+      if (datasources.size > 100_000) datasources.clear();
+      regions.set(nameId(trip.region), trip.region);
+      datasources.set(nameId(trip.datasource), trip.datasource);
+    },
+  };
+}
+
+/** The checkpoint stream of a file: its path, size and modification time (a changed file starts over). */
+export async function fileStream(path: string): Promise<{ stream: string; size: number }> {
+  const info = await stat(path);
+  return { stream: `trips:${resolve(path)}:${info.size}:${Math.floor(info.mtimeMs)}`, size: info.size };
+}
+
+/** New trips counted for an ingestion by the rollup trigger. */
+export async function newTrips(store: Store, ingestion: number): Promise<number> {
+  const rows = await store.query<{ n: number | string }>(`SELECT new_trips AS n FROM ${T.ingestions} WHERE ingestion = ${ingestion}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** What {@link ingestFiles} needs. */
+export interface IngestFilesOptions {
+  store: Store;
+  files: readonly string[];
+  settings: TripSettings;
+  ingestion?: number;
+  /** Resume a file after the checkpoint of an earlier run that did not finish (default true). */
+  resume?: boolean;
+  batchSize?: number;
+  /** Name shown in status events and dead letters for each file (default: the path). */
+  label?: (path: string) => string;
+}
+
+/** A running ingestion of several files: its status, the current run (for stop), and its end. */
+export interface FilesRun {
+  ingestion: number;
+  status$: Observable<StatusEvent>;
+  done: Promise<IngestCounts>;
+  stop(): Promise<void>;
+  /** Pipeline name → file size, for progress percent. */
+  sizes: Map<string, number>;
+}
+
+/**
+ * Loads the files one after another into the store. A file's checkpoint commits with each batch;
+ * when the file is done its checkpoint is reset, so that ingesting it again reads it again (and
+ * finds duplicates) while a run cut short resumes where it stopped.
+ */
+export function ingestFiles(options: IngestFilesOptions): FilesRun {
+  const ingestion = options.ingestion ?? newIngestionId();
+  const book = nameBook();
+  const store = tripsStore(options.store, book);
+  const status = new Subject<StatusEvent>();
+  const sizes = new Map<string, number>();
+  let current: PipelineRun | undefined;
+  let stopped = false;
+  const toRow = (trip: Trip): Row => {
+    book.note(trip);
+    return tripRow(trip, ingestion, options.settings);
+  };
+
+  const done = (async (): Promise<IngestCounts> => {
+    const totals = { read: 0, rejected: 0 };
+    try {
+      for (const path of options.files) {
+        if (stopped) break;
+        const { stream, size } = await fileStream(path);
+        const name = options.label?.(path) ?? path;
+        const pipeline = `ingest:${name}`;
+        sizes.set(pipeline, size);
+        const source = csvSource({ path, name, types: CSV_TYPES });
+        current = load<Trip>({
+          source,
+          store,
+          table: T.trips,
+          schema: tripSchema,
+          toRow,
+          stream,
+          name: pipeline,
+          incremental: options.resume !== false,
+          ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+        });
+        const subscription = current.status$.subscribe({ next: (event) => status.next(event) });
+        const summary = await current.done.finally(() => subscription.unsubscribe());
+        totals.read += summary.read;
+        totals.rejected += summary.rejected;
+        if (!summary.stopped) await options.store.write({ rows: [], checkpoint: { stream, position: {} } });
+      }
+      const persisted = await newTrips(options.store, ingestion);
+      if (persisted > 0) await analyzeModel(options.store);
+      const counts = { read: totals.read, persisted, rejected: totals.rejected, duplicates: totals.read - persisted - totals.rejected };
+      status.complete();
+      return counts;
+    } catch (error) {
+      status.error(error);
+      throw error;
+    }
+  })();
+  done.catch(() => undefined);
+  return {
+    ingestion,
+    status$: status.asObservable(),
+    done,
+    sizes,
+    async stop() {
+      stopped = true;
+      await current?.stop();
+    },
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * The data model: table specs (migrated by the store), and what the store contract has no words
+ * for, added with plain SQL after `migrate`: indexes, the rollup triggers (so that rollups change in
+ * the same transaction as the rows, by the rows that were really new) and, on PostgreSQL, range
+ * partitioning of `trips` by month with partitions created as data arrives.
+ */
+import { ConfigError, StoreError, type Row, type Store, type TableSpec, type WriteBatch, type WriteResult } from '@sluice/core';
+import { DEFAULT_SETTINGS, type TripSettings } from './trip.js';
+
+/** Table names. */
+export const T = {
+  trips: 'trips',
+  regions: 'regions',
+  datasources: 'datasources',
+  regionWeeks: 'region_weeks',
+  areaWeeks: 'area_weeks',
+  groups: 'trip_groups',
+  regionDatasources: 'region_datasources',
+  ingestions: 'ingestion_counts',
+  settings: 'trips_settings',
+} as const;
+
+const big = (name: string) => ({ name, type: 'bigint' as const });
+const int = (name: string) => ({ name, type: 'integer' as const });
+const real = (name: string) => ({ name, type: 'real' as const });
+
+/** The specs every store migrates. */
+export const tableSpecs: readonly TableSpec[] = [
+  {
+    name: T.trips,
+    key: ['started_at', 'trip_id'],
+    columns: [
+      { name: 'started_at', type: 'timestamp' },
+      big('trip_id'),
+      big('region_id'),
+      big('datasource_id'),
+      real('origin_lon'),
+      real('origin_lat'),
+      real('destination_lon'),
+      real('destination_lat'),
+      big('origin_cell'),
+      big('destination_cell'),
+      int('bucket'),
+      int('week'),
+      big('ingestion'),
+    ],
+  },
+  { name: T.regions, key: ['id'], columns: [big('id'), { name: 'name', type: 'text' }] },
+  { name: T.datasources, key: ['id'], columns: [big('id'), { name: 'name', type: 'text' }] },
+  { name: T.regionWeeks, key: ['region_id', 'week'], columns: [big('region_id'), int('week'), big('trips')] },
+  { name: T.areaWeeks, key: ['side', 'cell', 'week'], columns: [int('side'), big('cell'), int('week'), big('trips')] },
+  {
+    name: T.groups,
+    key: ['region_id', 'origin_cell', 'destination_cell', 'bucket'],
+    columns: [big('region_id'), big('origin_cell'), big('destination_cell'), int('bucket'), big('trips')],
+  },
+  {
+    name: T.regionDatasources,
+    key: ['region_id', 'datasource_id'],
+    columns: [big('region_id'), big('datasource_id'), big('trips'), { name: 'latest_at', type: 'timestamp' }],
+  },
+  { name: T.ingestions, key: ['ingestion'], columns: [big('ingestion'), big('new_trips')] },
+  { name: T.settings, key: ['name'], columns: [{ name: 'name', type: 'text' }, { name: 'value', type: 'text' }] },
+];
+
+/** The rollup upserts, one per rollup, as `(source rows) → rollup` SQL over a relation `src` of new trips with a count `n`. */
+function rollupStatements(src: string, counted: boolean): string[] {
+  const n = counted ? 'count(*)' : '1';
+  const group = (cols: string) => (counted ? ` GROUP BY ${cols} ORDER BY ${cols}` : '');
+  const from = counted ? ` FROM ${src}` : '';
+  const c = (col: string) => (counted ? col : `${src}.${col}`);
+  const sel = (cols: string[]) => `SELECT ${cols.map(c).join(', ')}`;
+  const where = counted ? '' : ' WHERE true'; // SQLite: an upsert's SELECT needs a WHERE to parse
+  return [
+    `INSERT INTO ${T.regionWeeks} (region_id, week, trips) ${sel(['region_id', 'week'])}, ${n}${from}${where}${group('region_id, week')} ` +
+      `ON CONFLICT (region_id, week) DO UPDATE SET trips = ${T.regionWeeks}.trips + excluded.trips`,
+    `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 0, ${c('origin_cell')}, ${c('week')}, ${n}${from}${where}${group('origin_cell, week')} ` +
+      `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
+    `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 1, ${c('destination_cell')}, ${c('week')}, ${n}${from}${where}${group('destination_cell, week')} ` +
+      `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
+    `INSERT INTO ${T.groups} (region_id, origin_cell, destination_cell, bucket, trips) ${sel(['region_id', 'origin_cell', 'destination_cell', 'bucket'])}, ${n}${from}${where}` +
+      `${group('region_id, origin_cell, destination_cell, bucket')} ` +
+      `ON CONFLICT (region_id, origin_cell, destination_cell, bucket) DO UPDATE SET trips = ${T.groups}.trips + excluded.trips`,
+    `INSERT INTO ${T.regionDatasources} (region_id, datasource_id, trips, latest_at) ${sel(['region_id', 'datasource_id'])}, ${n}, ` +
+      `${counted ? 'max(started_at)' : `${src}.started_at`}${from}${where}${group('region_id, datasource_id')} ` +
+      `ON CONFLICT (region_id, datasource_id) DO UPDATE SET trips = ${T.regionDatasources}.trips + excluded.trips, ` +
+      `latest_at = ${counted ? 'GREATEST' : 'max'}(${T.regionDatasources}.latest_at, excluded.latest_at)`,
+    `INSERT INTO ${T.ingestions} (ingestion, new_trips) ${sel(['ingestion'])}, ${n}${from}${where}${group('ingestion')} ` +
+      `ON CONFLICT (ingestion) DO UPDATE SET new_trips = ${T.ingestions}.new_trips + excluded.new_trips`,
+  ];
+}
+
+/** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
+export function sqliteModelSql(): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} (origin_cell, week, origin_lon, origin_lat)`,
+    `CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week, destination_lon, destination_lat)`,
+    `CREATE TRIGGER IF NOT EXISTS trips_keep_first BEFORE UPDATE ON ${T.trips} BEGIN SELECT RAISE(IGNORE); END`,
+    `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${rollupStatements('NEW', false).join('; ')}; END`,
+  ];
+}
+
+/** PostgreSQL type of each column type of the trips spec (as the store maps them). */
+const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'bigint', integer: 'integer', real: 'double precision', text: 'text' };
+
+/**
+ * PostgreSQL: `trips` becomes a table partitioned by month of `started_at` (while it is still empty;
+ * the store created it plain), one statement-level trigger with a transition table updates the
+ * rollups from the rows the statement really inserted, and a row trigger keeps the first copy of a
+ * trip (the store's merge would otherwise rewrite the `ingestion` of a duplicate).
+ */
+export function pgModelSql(): string {
+  const trips = tableSpecs[0]!;
+  const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
+  return `DO $do$ BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${T.trips}')) = 'r' THEN
+    IF EXISTS (SELECT 1 FROM ${T.trips}) THEN
+      RAISE EXCEPTION 'table ${T.trips} holds rows but is not partitioned; move them to another table first';
+    END IF;
+    DROP TABLE ${T.trips};
+    CREATE TABLE ${T.trips} (${columns}, PRIMARY KEY (started_at, trip_id)) PARTITION BY RANGE (started_at);
+  END IF;
+  CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} (origin_cell, week) INCLUDE (origin_lon, origin_lat);
+  CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week) INCLUDE (destination_lon, destination_lat);
+  CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
+  BEGIN
+    ${rollupStatements('new_trips', true).join(';\n    ')};
+    RETURN NULL;
+  END $f$;
+  CREATE OR REPLACE FUNCTION trips_keep_first() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
+  CREATE OR REPLACE TRIGGER trips_rollup AFTER INSERT ON ${T.trips} REFERENCING NEW TABLE AS new_trips FOR EACH STATEMENT EXECUTE FUNCTION trips_rollup();
+  CREATE OR REPLACE TRIGGER trips_keep_first BEFORE UPDATE ON ${T.trips} FOR EACH ROW EXECUTE FUNCTION trips_keep_first();
+END $do$`;
+}
+
+/** The month partition of `ms` (UTC): its name and bounds. */
+export function monthPartition(ms: number): { name: string; from: string; to: string } {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  const iso = (year: number, month: number) => new Date(Date.UTC(year, month, 1)).toISOString();
+  return { name: `${T.trips}_p${y}_${String(m + 1).padStart(2, '0')}`, from: iso(y, m), to: iso(y, m + 1) };
+}
+
+/** Creates a month partition if it does not exist (several processes may race: the loser is fine). */
+export function createPartitionSql(ms: number): string {
+  const p = monthPartition(ms);
+  return `DO $do$ BEGIN
+  CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${T.trips} FOR VALUES FROM ('${p.from}') TO ('${p.to}');
+EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
+END $do$`;
+}
+
+/** Which engine a store speaks. */
+export type Dialect = 'pg' | 'sqlite';
+
+export function dialectOf(store: Store): Dialect {
+  if (store.name === 'pg' || store.name === 'sqlite') return store.name;
+  throw new ConfigError(`the trips example runs on PostgreSQL or SQLite stores, not "${store.name}"`, 'store');
+}
+
+/**
+ * Migrates the model and checks the settings: the first migration records them; later runs must use
+ * the same (the stored cells and buckets were computed with them). Returns the settings in force.
+ */
+export async function migrateModel(store: Store, wanted: Partial<TripSettings> = {}): Promise<TripSettings> {
+  const dialect = dialectOf(store);
+  await store.migrate(tableSpecs);
+  if (dialect === 'pg') await store.query(pgModelSql());
+  else for (const sql of sqliteModelSql()) await store.query(sql);
+  const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
+  const stored = Object.fromEntries(rows.map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
+  const settings: TripSettings = { ...DEFAULT_SETTINGS, ...stored };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof TripSettings)[]) {
+    const asked = wanted[key];
+    if (asked === undefined) continue;
+    if (stored[key] !== undefined && stored[key] !== asked) {
+      throw new ConfigError(
+        `--${key === 'bucketMinutes' ? 'bucket-minutes' : key} ${asked} differs from ${stored[key]}, the setting this store's trips were computed with; ` +
+          'use a new store (--store) to change it',
+        key,
+      );
+    }
+    settings[key] = asked;
+  }
+  if (rows.length === 0) {
+    await store.write({ table: T.settings, rows: Object.entries(settings).map(([name, value]) => ({ name, value: String(value) })) });
+  }
+  return settings;
+}
+
+/**
+ * Wraps a store so that a write of trips first makes sure of what the rows refer to: the
+ * dimension rows of their regions and datasources (idempotent merges; one left behind by a crash
+ * is harmless) and, on PostgreSQL, the month partitions of their times. `names` maps the ids in
+ * rows to display names; the caller fills it while mapping records to rows.
+ */
+export function tripsStore(store: Store, names: { regions: Map<number, string>; datasources: Map<number, string> }): Store {
+  const pg = dialectOf(store) === 'pg';
+  const partitions = new Set<string>();
+  const known = { regions: new Set<number>(), datasources: new Set<number>() };
+
+  async function before(rows: readonly Row[]): Promise<void> {
+    for (const kind of ['regions', 'datasources'] as const) {
+      const column = kind === 'regions' ? 'region_id' : 'datasource_id';
+      const fresh = new Map<number, string>();
+      for (const row of rows) {
+        const id = row[column] as number;
+        if (!known[kind].has(id) && !fresh.has(id)) fresh.set(id, names[kind].get(id) ?? String(id));
+      }
+      if (fresh.size === 0) continue;
+      await store.write({ table: kind === 'regions' ? T.regions : T.datasources, rows: [...fresh].map(([id, name]) => ({ id, name })) });
+      if (known[kind].size > 100_000) known[kind].clear();
+      for (const id of fresh.keys()) known[kind].add(id);
+    }
+    if (!pg) return;
+    const months = new Map<string, number>();
+    for (const row of rows) {
+      const ms = row.started_at as number;
+      const name = monthPartition(ms).name;
+      if (!partitions.has(name)) months.set(name, ms);
+    }
+    for (const [name, ms] of months) {
+      await store.query(createPartitionSql(ms));
+      partitions.add(name);
+    }
+  }
+
+  return {
+    ...store,
+    name: store.name,
+    migrate: (specs) => store.migrate(specs),
+    async write(batch: WriteBatch): Promise<WriteResult> {
+      if (batch.table === T.trips && batch.rows.length > 0) await before(batch.rows);
+      return store.write(batch);
+    },
+    ...(store.prepare ? { prepare: (batch: WriteBatch) => store.prepare!(batch) } : {}),
+    readCheckpoint: (stream) => store.readCheckpoint(stream),
+    readDeadLetters: (origin) => store.readDeadLetters(origin),
+    query: (sql, params) => store.query(sql, params),
+    stream: (sql, params, options) => store.stream(sql, params, options),
+    close: () => store.close(),
+  };
+}
+
+/** Whether an error is the store refusing a batch (not worth a retry). */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof StoreError && !error.retriable;
+}
+
+/**
+ * After an ingestion (PostgreSQL): refreshes the planner's statistics (rollups grow inside triggers,
+ * and a planner that still believes them empty joins the box ranges by scanning them) and the
+ * visibility map (so that boundary cells are read from the covering index alone). Only pages
+ * written since the last vacuum are visited.
+ */
+export async function analyzeModel(store: Store): Promise<void> {
+  if (dialectOf(store) !== 'pg') return;
+  await store.query(`VACUUM (ANALYZE) ${T.regionWeeks}, ${T.areaWeeks}, ${T.groups}, ${T.regionDatasources}, ${T.regions}, ${T.datasources}, ${T.trips}`);
+}

@@ -1,0 +1,178 @@
+/**
+ * A trip as the pipeline keeps it: one CSV row checked and normalised, its identity, its week and
+ * time-of-day bucket and its H3 cells. Pure.
+ *
+ * Identity: two rows are the same trip when their normalised contents are equal: region and
+ * datasource compared without case and surrounding or repeated spaces, coordinates as numbers (so
+ * `14.50` and `14.5` are one longitude), the time to the second in UTC. Two genuinely identical rows
+ * (same region, points, second and datasource) are therefore one trip: the second is a duplicate.
+ */
+import { latLngToCell } from 'h3-js';
+import { z } from 'zod';
+import { DAY_MS, mondayOf } from './weeks.js';
+
+/** A point in degrees. */
+export interface Point {
+  lon: number;
+  lat: number;
+}
+
+/** The settings that shape derived columns; fixed when the store is first migrated. */
+export interface TripSettings {
+  /** H3 resolution of the origin and destination cells (grouping and area rollups). */
+  resolution: number;
+  /** Width of a time-of-day bucket in minutes (a divisor of 1440). */
+  bucketMinutes: number;
+}
+
+/** Defaults, justified in the README: res 8 cells (~0.74 km², ~460 m edge), 30-minute buckets. */
+export const DEFAULT_SETTINGS: TripSettings = { resolution: 8, bucketMinutes: 30 };
+
+/** A checked, normalised trip; what travels through a broker (JSON-safe). */
+export interface Trip {
+  region: string;
+  datasource: string;
+  origin: Point;
+  destination: Point;
+  /** Epoch milliseconds (whole seconds), UTC. */
+  at: number;
+}
+
+/** Earliest and latest accepted trip times: 1970-01-01 up to (not including) 2100-01-01 UTC. */
+export const MIN_TIME_MS = 0;
+export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+
+/** `YYYY-MM-DD HH:MM:SS` (or with `T`) taken as UTC, in epoch ms; a string says why it is not one. */
+export function parseDatetime(text: string): number | string {
+  const match = DATETIME.exec(text.trim());
+  if (match === null) return `${JSON.stringify(text.slice(0, 40))} is not a datetime like 2018-05-28 09:03:40`;
+  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  if (mo < 1 || mo > 12 || back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1 || h > 23 || mi > 59 || s > 59) {
+    return `${JSON.stringify(text)} is not a valid date and time`;
+  }
+  if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
+  return ms;
+}
+
+/** The comparison form of a name: trimmed, inner spaces collapsed, NFC, lower case. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** The display form of a name: trimmed, inner spaces collapsed. */
+function displayName(name: string): string {
+  return name.normalize('NFC').trim().replace(/\s+/g, ' ');
+}
+
+const point = z.custom<Point>(
+  (value) => typeof value === 'object' && value !== null && typeof (value as Point).lon === 'number' && typeof (value as Point).lat === 'number',
+  { message: 'required: a POINT (lon lat)' },
+);
+const name = (what: string) =>
+  z
+    .string({ message: `required: the ${what}` })
+    .transform(displayName)
+    .refine((text) => text.length > 0, { message: `the ${what} is empty` })
+    .refine((text) => text.length <= 200, { message: `the ${what} is longer than 200 characters` });
+
+/** Validates a CSV record (point columns already typed by the CSV source) into a {@link Trip}. */
+export const tripSchema = z
+  .object({
+    region: name('region'),
+    origin_coord: point,
+    destination_coord: point,
+    datetime: z.string({ message: 'required: the datetime' }),
+    datasource: name('datasource'),
+  })
+  .transform((row, context): Trip => {
+    const at = parseDatetime(row.datetime);
+    if (typeof at === 'string') {
+      context.addIssue({ code: 'custom', path: ['datetime'], message: at });
+      return z.NEVER;
+    }
+    return { region: row.region, datasource: row.datasource, origin: row.origin_coord, destination: row.destination_coord, at };
+  });
+
+/** A trip received through a broker: the same checks on the JSON form, plus the ingestion it belongs to. */
+export const tripMessageSchema = z.object({
+  region: z.string().min(1),
+  datasource: z.string().min(1),
+  origin: z.object({ lon: z.number().min(-180).max(180), lat: z.number().min(-90).max(90) }),
+  destination: z.object({ lon: z.number().min(-180).max(180), lat: z.number().min(-90).max(90) }),
+  at: z.number().int().min(MIN_TIME_MS).max(MAX_TIME_MS - 1),
+  ingestion: z.number().int().nonnegative(),
+});
+export type TripMessage = z.infer<typeof tripMessageSchema>;
+
+/**
+ * A 53-bit hash of a string (cyrb53: two 32-bit multiply-xorshift lanes), a safe integer. Used for
+ * trip identity within one second (see README: collisions need two different trips in the same
+ * second with equal 53-bit hashes) and for dimension ids.
+ */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** The id of a region or datasource: the hash of its comparison form. */
+export function nameId(name: string): number {
+  return hash53(nameKey(name), 1);
+}
+
+/** The normalised content of a trip as text: what its identity is the hash of. */
+export function tripContent(trip: Trip): string {
+  return `${nameKey(trip.region)}\u0000${nameKey(trip.datasource)}\u0000${trip.at}\u0000${trip.origin.lon}\u0000${trip.origin.lat}\u0000${trip.destination.lon}\u0000${trip.destination.lat}`;
+}
+
+/** The trip's id: unique with its start time (the table's key is `(started_at, trip_id)`). */
+export function tripId(trip: Trip): number {
+  return hash53(tripContent(trip));
+}
+
+/** The envelope key of a trip through a broker. */
+export function tripKey(trip: Trip): string {
+  return `${trip.at}:${tripId(trip)}`;
+}
+
+/** An H3 cell as the decimal text of its 64-bit index (what a `bigint` column takes). */
+export function cellOf(p: Point, resolution: number): string {
+  return BigInt(`0x${latLngToCell(p.lat, p.lon, resolution)}`).toString();
+}
+
+/** The time-of-day bucket of a time: 0 … 1440 / bucketMinutes − 1. */
+export function bucketOf(at: number, bucketMinutes: number): number {
+  return Math.floor((((at % DAY_MS) + DAY_MS) % DAY_MS) / (bucketMinutes * 60_000));
+}
+
+/** The row of the `trips` table of a trip. */
+export function tripRow(trip: Trip, ingestion: number, settings: TripSettings): Record<string, unknown> {
+  return {
+    started_at: trip.at,
+    trip_id: tripId(trip),
+    region_id: nameId(trip.region),
+    datasource_id: nameId(trip.datasource),
+    origin_lon: trip.origin.lon,
+    origin_lat: trip.origin.lat,
+    destination_lon: trip.destination.lon,
+    destination_lat: trip.destination.lat,
+    origin_cell: cellOf(trip.origin, settings.resolution),
+    destination_cell: cellOf(trip.destination, settings.resolution),
+    bucket: bucketOf(trip.at, settings.bucketMinutes),
+    week: mondayOf(trip.at),
+    ingestion,
+  };
+}

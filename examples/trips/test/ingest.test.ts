@@ -1,0 +1,176 @@
+/**
+ * Ingestion: idempotent re-ingestion and overlapping files, the bad-row corpus (dead letters with
+ * file, line and reason; counts that add up), and rollups equal to a recount after an ingestion is
+ * killed mid-way and run again.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestFiles } from '../src/ingest.js';
+import { writeTrips } from '../src/gen.js';
+import { T } from '../src/model.js';
+import { latestDatasource, regionsOf } from '../src/queries.js';
+import { killGroup, lastJson, runCli, startCli } from './support/cli.js';
+import { fresh, openModel, rollupsAndRecount, storeKinds } from './support/stores.js';
+
+const sample = '/work/shared/data/trips.csv';
+const dir = mkdtempSync(join(tmpdir(), 'trips-ingest-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const count = async (store: { query: (sql: string) => Promise<Record<string, unknown>[]> }, table: string) => Number((await store.query(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+
+describe.each(storeKinds)('ingestion on %s', (kind) => {
+  it('ingesting the same file twice, and two overlapping files, never counts a trip twice', async () => {
+    const target = await fresh(kind);
+    const { store, settings } = await openModel(target.url);
+    try {
+      const lines = readFileSync(sample, 'utf8').trim().split('\n');
+      const [header, ...rows] = lines;
+      const first = join(dir, `first-${kind}.csv`);
+      const second = join(dir, `second-${kind}.csv`);
+      writeFileSync(first, [header, ...rows.slice(0, 60)].join('\n') + '\n');
+      writeFileSync(second, [header, ...rows.slice(40)].join('\n') + '\n');
+
+      expect(await ingestFiles({ store, files: [sample], settings }).done).toEqual({ read: 100, persisted: 100, rejected: 0, duplicates: 0 });
+      expect(await ingestFiles({ store, files: [sample], settings }).done).toEqual({ read: 100, persisted: 0, rejected: 0, duplicates: 100 });
+      expect(await ingestFiles({ store, files: [first, second], settings }).done).toEqual({ read: 120, persisted: 0, rejected: 0, duplicates: 120 });
+      expect(await count(store, T.trips)).toBe(100);
+      const { rollups, recount } = await rollupsAndRecount(store);
+      expect(rollups).toEqual(recount);
+      expect(await regionsOf(store, 'cheap_mobile')).toEqual({ datasource: 'cheap_mobile', regions: ['Hamburg', 'Prague', 'Turin'] });
+      expect(await latestDatasource(store)).toEqual({ regions: ['Turin', 'Prague'], datasource: 'pt_search_app', datetime: '2018-05-31 06:20:59' });
+      // sql/questions.sql gives the same answers, over the raw rows and over the rollups.
+      const questions = Object.fromEntries(
+        readFileSync(new URL('../sql/questions.sql', import.meta.url), 'utf8')
+          .split(/^-- name: /m)
+          .slice(1)
+          .map((block) => [block.slice(0, block.indexOf('\n')).trim(), block.slice(block.indexOf('\n') + 1)]),
+      );
+      const at = (v: unknown) => new Date(v instanceof Date ? v.getTime() : Number(v)).toISOString();
+      for (const version of ['raw', 'rollup']) {
+        const [latest] = await store.query<{ datasource: string; datetime: unknown }>(questions[`latest-datasource/${version}`]!);
+        expect({ datasource: latest!.datasource, datetime: at(latest!.datetime) }).toEqual({ datasource: 'pt_search_app', datetime: '2018-05-31T06:20:59.000Z' });
+        expect((await store.query<{ region: string }>(questions[`regions/${version}`]!)).map((r) => r.region)).toEqual(['Hamburg', 'Prague', 'Turin']);
+      }
+
+      // Overlapping files into a fresh store: 60 + 60 rows, 20 of them in both.
+      const other = await fresh(kind);
+      const opened = await openModel(other.url);
+      try {
+        expect(await ingestFiles({ store: opened.store, files: [first, second], settings: opened.settings }).done).toEqual({ read: 120, persisted: 100, rejected: 0, duplicates: 20 });
+      } finally {
+        await opened.store.close();
+        await other.drop();
+      }
+    } finally {
+      await store.close();
+      await target.drop();
+    }
+  }, 60_000);
+
+  it('bad rows become dead letters with file, line and reason; a header in another order is read by name', async () => {
+    const target = await fresh(kind);
+    const { store, settings } = await openModel(target.url);
+    try {
+      const bad = join(dir, `bad-${kind}.csv`);
+      writeFileSync(
+        bad,
+        [
+          'region,origin_coord,destination_coord,datetime,datasource',
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,funny_car', // 2: good
+          'Prague,POINT (14.4),POINT (14.5 50.1),2018-05-28 09:03:41,funny_car', // 3: malformed POINT
+          'Prague,POINT (14.4 50.0),POINT (214.5 50.1),2018-05-28 09:03:42,funny_car', // 4: out of range
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-02-30 09:03:43,funny_car', // 5: no such day
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),28/05/2018 09:03,funny_car', // 6: bad datetime
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:44', // 7: a field missing
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:45,funny_car,extra', // 8: extra column
+          ',POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:46,funny_car', // 9: empty region
+          'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,funny_car', // 10: duplicate of 2
+          'Prague,POINT (14.4 50.0),,2018-05-28 09:03:47,funny_car', // 11: no destination
+        ].join('\n') + '\n',
+      );
+      const reordered = join(dir, `reordered-${kind}.csv`);
+      writeFileSync(reordered, 'datasource,datetime,region,destination_coord,origin_coord\nbaba_car,2018-05-29 10:00:00,Turin,POINT (7.7 45.1),POINT (7.6 45.0)\n');
+      const counts = await ingestFiles({ store, files: [bad, reordered], settings }).done;
+      expect(counts).toEqual({ read: 11, persisted: 2, rejected: 8, duplicates: 1 });
+      const letters = await store.readDeadLetters(bad);
+      const byLine = Object.fromEntries(letters.map((l) => [l.position?.line, l.reason]));
+      expect(Object.keys(byLine).map(Number).sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8, 9, 11]);
+      expect(byLine[3]).toMatch(/column "origin_coord": "POINT \(14\.4\)" is not a WKT point/);
+      expect(byLine[4]).toMatch(/longitude 214\.5 outside \[-180, 180\]/);
+      expect(byLine[5]).toMatch(/datetime.*"2018-02-30 09:03:43" is not a valid date/);
+      expect(byLine[6]).toMatch(/datetime.*is not a datetime like 2018-05-28 09:03:40/);
+      expect(byLine[7]).toMatch(/has 4 fields but the header has 5/);
+      expect(byLine[8]).toMatch(/has 6 fields but the header has 5/);
+      expect(byLine[9]).toMatch(/region.*empty/);
+      expect(byLine[11]).toMatch(/destination_coord.*POINT/);
+      expect(letters.every((l) => l.origin === bad)).toBe(true);
+      expect(await regionsOf(store, 'BABA_CAR')).toEqual({ datasource: 'baba_car', regions: ['Turin'] });
+    } finally {
+      await store.close();
+      await target.drop();
+    }
+  }, 60_000);
+
+  it('rollups equal a recount after an ingestion is killed mid-way and run again', async () => {
+    const target = await fresh(kind);
+    const file = join(dir, `kill-${kind}.csv`);
+    await writeTrips(file, { rows: 10_000, seed: 3 });
+    try {
+      const args = ['ingest', file, '--store', target.url, '--batch', '500', '--json'];
+      const first = startCli(args);
+      // Kill it (and everything it started) once some batches have committed.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no progress in time: ${first.stderr()}`)), 60_000);
+        const check = setInterval(() => {
+          if (/persisted [1-9]/.test(first.stderr())) {
+            clearInterval(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        }, 50);
+      });
+      killGroup(first.child, 'SIGKILL');
+      expect((await first.result).signal).toBe('SIGKILL');
+      const { store } = await openModel(target.url);
+      try {
+        const before = await count(store, T.trips);
+        expect(before).toBeGreaterThan(0);
+        expect(before).toBeLessThan(10_000);
+        const again = await runCli(args, 120_000);
+        expect(again.code, again.stderr).toBe(0);
+        const counts = lastJson<{ read: number; persisted: number; rejected: number; duplicates: number }>(again.stdout);
+        expect(counts.read).toBe(counts.persisted + counts.rejected + counts.duplicates);
+        const distinct = new Set(readFileSync(file, 'utf8').trim().split('\n').slice(1)).size;
+        expect(await count(store, T.trips)).toBe(distinct);
+        expect(before + counts.persisted).toBe(distinct);
+        const { rollups, recount } = await rollupsAndRecount(store);
+        expect(rollups).toEqual(recount);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await target.drop();
+    }
+  }, 180_000);
+});
+
+describe('the command line', () => {
+  let target: Awaited<ReturnType<typeof fresh>>;
+  beforeAll(async () => {
+    target = await fresh('sqlite');
+  });
+  afterAll(async () => target?.drop());
+
+  it('ingest then ask regions answers Hamburg, Prague, Turin; bad usage exits 2', async () => {
+    const ingest = await runCli(['ingest', sample, '--store', target.url, '--json']);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(lastJson(ingest.stdout)).toEqual({ read: 100, persisted: 100, rejected: 0, duplicates: 0 });
+    const ask = await runCli(['ask', 'regions', '--datasource', 'cheap_mobile', '--json', '--store', target.url]);
+    expect(lastJson(ask.stdout)).toEqual({ datasource: 'cheap_mobile', regions: ['Hamburg', 'Prague', 'Turin'] });
+    const bad = await runCli(['weekly-average', '--bbox', '1,2,3', '--store', target.url]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--bbox "1,2,3" is not four numbers/);
+  }, 60_000);
+});

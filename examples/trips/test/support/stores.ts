@@ -1,0 +1,84 @@
+/** The stores the tests run on: SQLite always, PostgreSQL (a fresh database per suite) when reachable. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomName, requireService, serviceUrls } from '@sluice/core/testkit';
+import { openStore } from '@sluice/runtime';
+import type { Store } from '@sluice/core';
+import { T, migrateModel } from '../../src/model.js';
+import type { TripSettings } from '../../src/trip.js';
+
+/** A store URL of a kind, made fresh, and how to remove it. */
+export interface FreshStore {
+  kind: 'sqlite' | 'pg';
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh SQLite file. */
+export function freshSqlite(): FreshStore {
+  const dir = mkdtempSync(join(tmpdir(), 'trips-test-'));
+  return { kind: 'sqlite', url: `sqlite:${join(dir, 'trips.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh PostgreSQL database (created through the server's default database). */
+export async function freshPg(): Promise<FreshStore> {
+  const admin = await openStore(serviceUrls.pg);
+  const name = randomName('trips');
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const url = serviceUrls.pg.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    kind: 'pg',
+    url,
+    drop: async () => {
+      const again = await openStore(serviceUrls.pg);
+      try {
+        await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await again.close();
+      }
+    },
+  };
+}
+
+/** Whether PostgreSQL tests run (throws under CI=true when it is down). */
+export const pgAvailable = await requireService('PostgreSQL', serviceUrls.pg);
+
+/** The kinds to run a suite on. */
+export const storeKinds: ('sqlite' | 'pg')[] = pgAvailable ? ['sqlite', 'pg'] : ['sqlite'];
+
+export async function fresh(kind: 'sqlite' | 'pg'): Promise<FreshStore> {
+  return kind === 'sqlite' ? freshSqlite() : freshPg();
+}
+
+/** Opens a store on a URL with the model migrated. */
+export async function openModel(url: string, wanted: Partial<TripSettings> = {}): Promise<{ store: Store; settings: TripSettings }> {
+  const store = await openStore(url);
+  return { store, settings: await migrateModel(store, wanted) };
+}
+
+/** Each rollup next to a recount from the trips table, as sorted text lines (equal when consistent). */
+export async function rollupsAndRecount(store: Store): Promise<{ rollups: string[]; recount: string[] }> {
+  const lines = async (sql: string) => (await store.query(sql)).map((row) => Object.values(row).map(String).join('|')).sort();
+  const ts = store.name === 'pg' ? (c: string) => `(extract(epoch from ${c}) * 1000)::bigint` : (c: string) => c;
+  const rollups = [
+    ...(await lines(`SELECT 'rw', region_id, week, trips FROM ${T.regionWeeks}`)),
+    ...(await lines(`SELECT 'aw', side, cell, week, trips FROM ${T.areaWeeks}`)),
+    ...(await lines(`SELECT 'g', region_id, origin_cell, destination_cell, bucket, trips FROM ${T.groups}`)),
+    ...(await lines(`SELECT 'rd', region_id, datasource_id, trips, ${ts('latest_at')} FROM ${T.regionDatasources}`)),
+    ...(await lines(`SELECT 'n', sum(new_trips) FROM ${T.ingestions}`)),
+  ].sort();
+  const recount = [
+    ...(await lines(`SELECT 'rw', region_id, week, count(*) FROM ${T.trips} GROUP BY region_id, week`)),
+    ...(await lines(`SELECT 'aw' AS k, 0 AS side, origin_cell, week, count(*) FROM ${T.trips} GROUP BY origin_cell, week`)),
+    ...(await lines(`SELECT 'aw' AS k, 1 AS side, destination_cell, week, count(*) FROM ${T.trips} GROUP BY destination_cell, week`)),
+    ...(await lines(`SELECT 'g', region_id, origin_cell, destination_cell, bucket, count(*) FROM ${T.trips} GROUP BY region_id, origin_cell, destination_cell, bucket`)),
+    ...(await lines(`SELECT 'rd', region_id, datasource_id, count(*), ${ts('max(started_at)')} FROM ${T.trips} GROUP BY region_id, datasource_id`)),
+    ...(await lines(`SELECT 'n', count(*) FROM ${T.trips}`)),
+  ].sort();
+  return { rollups, recount };
+}
