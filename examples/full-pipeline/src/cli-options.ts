@@ -5,6 +5,8 @@ import { ConfigError } from '@sluice/core';
 import {
   UsageError,
   brokerUrlForms,
+  defaultBrokerUrl,
+  defaultStoreUrl,
   integerOption,
   listenHost,
   numberOption,
@@ -130,8 +132,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   return {
     command: command as Command,
     out,
-    broker: parseBrokerUrl(values.broker ?? env.SLUICE_BROKER ?? 'memory', env),
-    store: parseStoreUrl(values.store ?? env.SLUICE_STORE ?? 'sqlite', { env, defaultSqliteFile: join(out, 'sluice.db') }),
+    broker: parseBrokerUrl(values.broker ?? defaultBrokerUrl(env), env),
+    store: parseStoreUrl(values.store ?? defaultStoreUrl(join(out, 'sluice.db'), env), { env, defaultSqliteFile: join(out, 'sluice.db') }),
     names: namesFor(values.prefix),
     files: inputFiles(values.metrics, values.workorders),
     incremental: values.incremental,

@@ -1,7 +1,7 @@
 /** The command line of `pnpm vehicle-events`: usage text, parsing and checked option values. */
 import { resolve } from 'node:path';
 import { ConfigError, assertIdentifier } from '@sluice/core';
-import { UsageError, integerOption, parseCommandLine, parseStoreUrl, storeUrlForms, type StoreTarget } from '@sluice/runtime';
+import { UsageError, defaultStoreUrl, integerOption, parseCommandLine, parseStoreUrl, storeUrlForms, type StoreTarget } from '@sluice/runtime';
 import { Cron } from 'croner';
 import { checkDay, type DayRange } from './lake.js';
 
@@ -117,7 +117,7 @@ function storeOptions(values: { store?: string; schema?: string }, env: NodeJS.P
   } catch {
     throw new ConfigError(`--schema ${JSON.stringify(schema)} is not a plain identifier (letters, digits, _)`, 'schema');
   }
-  return { store: parseStoreUrl(values.store ?? env.SLUICE_STORE ?? 'sqlite', { env, defaultSqliteFile: DEFAULT_SQLITE_FILE }), schema };
+  return { store: parseStoreUrl(values.store ?? defaultStoreUrl(DEFAULT_SQLITE_FILE, env), { env, defaultSqliteFile: DEFAULT_SQLITE_FILE }), schema };
 }
 
 function days(values: { date?: string; from?: string; to?: string }): DayRange {
