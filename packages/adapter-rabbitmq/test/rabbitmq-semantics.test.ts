@@ -211,6 +211,10 @@ describe.skipIf(!reachable)('rabbitmq broker: RabbitMQ semantics', () => {
     }
     const failing = { name: 'failing', write: async () => Promise.reject(new Error('sink down')) };
     await expect(sluice.moveDeadLetters(topic, group, failing)).rejects.toThrow(/sink down/);
+    // The envelope goes back to the quorum queue when the failed move's channel closes; the queue
+    // process takes it back asynchronously, so its ready count shows it a moment later.
+    const back = Date.now() + waitMs;
+    while ((await sluice.deadLetterCount(topic, group)) === 0 && Date.now() < back) await sleep(50);
     expect(await sluice.deadLetterCount(topic, group)).toBe(1);
   });
 
