@@ -9,6 +9,7 @@ import {
   formatLag,
   quoteIdentifier,
   rankCorrelationsOf,
+  readInKeyOrder,
   renderReportHtml,
   renderReportJson,
   renderReportMarkdown,
@@ -55,8 +56,9 @@ export async function readWorkorders(store: Store, names: Names, parseId = idPar
  * then time, as `correlationFold` needs them). Nothing but the current chunk is held.
  */
 export async function* metricChunks(store: Store, names: Names, parseId = idParser()): AsyncGenerator<MetricColumns> {
-  const sql = `SELECT parameter, time, val FROM ${quoteIdentifier(names.metricsTable)} ORDER BY parameter, time`;
-  for await (const rows of store.stream(sql, [], { chunkSize: CHUNK_ROWS })) {
+  // In key order by keyset pages of the (parameter, time) primary key: one index walk, no copy.
+  const read = { table: names.metricsTable, key: ['parameter', 'time'], columns: ['val'], chunkSize: CHUNK_ROWS };
+  for await (const rows of readInKeyOrder(store, read)) {
     const id = new Array<number | string>(rows.length);
     const time = new Float64Array(rows.length);
     const val = new Float64Array(rows.length);

@@ -6,6 +6,7 @@ export * from './types.js';
 export * from './errors.js';
 export * from './retry.js';
 export * from './sql.js';
+export * from './keyset.js';
 export * from './decimal.js';
 export * from './prepared-writes.js';
 export * from './migrations.js';

@@ -11,6 +11,7 @@
  */
 import { expect, type TestAPI } from 'vitest';
 import { ConfigError, SluiceError, StoreError } from '../errors.js';
+import { readInKeyOrder } from '../keyset.js';
 import { quoteIdentifier } from '../sql.js';
 import type { ColumnSpec, DeadLetter, Row, Store, TableSpec, WriteBatch } from '../types.js';
 import { randomName } from './services.js';
@@ -541,6 +542,20 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     h.store.stream(`SELEC nothing`);
     expect((await chunksOf(h.store.stream(`SELECT id FROM ${t}`))).flat()).toHaveLength(5);
     expect(await h.store.write({ table: spec.name, rows: sampleRows(1, 5) })).toEqual({ written: 1, deadLetters: 0 });
+  });
+
+  test('readInKeyOrder: a table with a two-column key comes back whole, in key order, in bounded chunks', async (h) => {
+    const spec = h.table({ key: ['id', 'seq'] });
+    await h.store.migrate([spec]);
+    // Few ids, many seqs each, written out of order: the chunks must cross id boundaries.
+    const rows = Array.from({ length: 250 }, (_, i) => ({ id: `p${(i * 7) % 5}`, seq: (i * 37) % 250, val: i + 0.5, note: null }));
+    expect(await h.store.write({ table: spec.name, rows })).toEqual({ written: 250, deadLetters: 0 });
+    const chunks = await chunksOf(readInKeyOrder(h.store, { table: spec.name, key: spec.key, columns: ['val'], chunkSize: 17, param: h.param }));
+    expect(chunks.every((chunk) => chunk.length <= 17)).toBe(true);
+    expect(chunks.length).toBe(Math.ceil(250 / 17));
+    const read = chunks.flat().map((row) => normalise(row, NUMERIC));
+    expect(read).toEqual(await h.rows(spec.name, ['id', 'seq', 'val'], ['id', 'seq']));
+    expect(new Set(read.map((row) => `${String(row.id)}/${String(row.seq)}`)).size).toBe(250);
   });
 
   test('stream: close() with a stream left open resolves, and the stream then rejects', async (h) => {
