@@ -215,7 +215,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const chunks = [...plan.chunks, ...planWrite(checkpoints, extra, 'merge')];
     if (chunks.length > 0) {
       await transaction(db, async () => {
-        for (const chunk of chunks) await (await statement(db, chunk)).run(chunk.params);
+        // All statements bound and queued at once: the driver binds on this thread and runs them
+        // on its pool, so binding chunk k + 1 overlaps running chunk k instead of taking turns.
+        // Their order does not matter: a batch's rows have distinct keys (merge de-duplicates,
+        // append refuses duplicates). Every run settles before the commit or the rollback.
+        const statements: Prepared[] = [];
+        for (const chunk of chunks) statements.push(await statement(db, chunk));
+        const runs = await Promise.allSettled(chunks.map((chunk, i) => statements[i]!.run(chunk.params)));
+        const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       });
     }
     return { written: plan.written, deadLetters: plan.deadLetters };
