@@ -22,7 +22,7 @@ import { namesFor, type Kind, type Names } from './tables.js';
 
 /** The usage text (`--help`). */
 export const usage = `Usage: pnpm full-pipeline [run|serve|produce|consume|report|gen] [options]
-  run (default)  everything in one process: API → producer → broker → consumer → store → report
+  run (default)  the whole job: API (own process) → producer → broker → consumer → store → report (own process)
   serve          the streaming APIs (GET /metrics, /workorders) and, with a broker other than memory, the webhook
   produce        read the APIs (--api) or the files and publish to the broker
   consume        persist from the broker into the store

@@ -12,9 +12,18 @@ import { formatDeadLetters, readDeadLettersSince } from './dead-letter-summary.j
 import { generateFiles } from './generate.js';
 import { produce } from './produce.js';
 import { topThreeLines, writeReport } from './report.js';
-import { runAll } from './run-all.js';
+import { runReportProcess } from './report-process.js';
+import { runIngestion } from './run-all.js';
 import { buildServer } from './server/app.js';
 import { groupOf, kindNames, machineTables, topicOf, type Kind } from './tables.js';
+
+/**
+ * Rows per consumer delivery, so per store transaction, in `run`. SQLite rewrites every page a
+ * transaction touches: with metrics keyed by (parameter, time), a batch of 1,000 rows across 40
+ * parameters touches about as many pages as it has rows' worth of bytes ten times over, and
+ * 5,000 rows cut the bytes written per row by about four (measured in BENCHMARKS.md, #10).
+ */
+const RUN_CONSUMER_BATCH = 5000;
 
 /** The broker and store of one command, opened on first use and closed by the shutdown. */
 class Resources {
@@ -31,12 +40,18 @@ class Resources {
     // RabbitMQ keeps messages only for groups whose queues exist: declare the consumers' groups
     // before the first publish, so a producer or webhook started before them loses nothing.
     const groups = (topic: string) => kindNames.filter((kind) => topicOf(kind, names) === topic).map((kind) => groupOf(kind, group ?? names.group));
-    return (this.broker ??= openBrokerTarget(this.options.broker, { clientId: `sluice-${this.options.command}`, rabbitmq: { groups } }).then((b) => this.shutdown.own(b)));
+    // The embedded broker: `ingest` never touches an envelope once published, so the broker may
+    // keep the producer's values instead of copying each record; it retains two consumer
+    // deliveries' worth and one more so the producer keeps going while a batch is written.
+    const memory = { copy: false, maxRetained: 3 * RUN_CONSUMER_BATCH };
+    return (this.broker ??= openBrokerTarget(this.options.broker, { clientId: `sluice-${this.options.command}`, rabbitmq: { groups }, memory }).then((b) => this.shutdown.own(b)));
   }
 
   /** The store, with the machine tables migrated. */
   getStore(): Promise<Store> {
-    return (this.store ??= openStoreTarget(this.options.store).then(async (store) => {
+    // A 16 MiB page cache holds every page a write touches (the key order keeps them few) and
+    // keeps the process's memory bounded at a year's scale; SQLite's default store cache is 64.
+    return (this.store ??= openStoreTarget(this.options.store, { sqlite: { cacheMiB: 16 } }).then(async (store) => {
       this.shutdown.own(store);
       await store.migrate(machineTables(this.options.names));
       return store;
@@ -89,13 +104,15 @@ async function runCommand(options: CliOptions, resources: Resources, shutdown: S
       const files = options.files ?? (await generateFiles(join(options.out, 'data')));
       console.error(`metrics: ${files.metrics}\nworkorders: ${files.workorders}\nbroker: ${options.broker.url}, store: ${options.store.url}`);
       const store = await resources.getStore();
-      const result = await runAll({
+      const result = await runIngestion({
         broker: await resources.getBroker(),
         store,
         names,
         files,
         out: options.out,
         shutdown,
+        apiProcess: true,
+        consumerBatchSize: RUN_CONSUMER_BATCH,
         ...(options.speed ? { speed: options.speed } : {}),
         ...(options.port !== undefined ? { port: options.port } : {}),
       });
@@ -103,8 +120,9 @@ async function runCommand(options: CliOptions, resources: Resources, shutdown: S
       console.error(`produced: read ${produced.read}, published ${produced.published}, rejected ${produced.rejected}`);
       console.error(`consumed: read ${consumed.read}, persisted ${consumed.persisted}, rejected ${consumed.rejected}`);
       for (const line of formatDeadLetters(result.deadLetters, deadLetterPlace(options))) console.error(line);
-      for (const line of topThreeLines(result.result)) console.error(line);
-      console.log(`report (${result.result.products.length} products): ${result.files.html}\n  ${result.files.json}\n  ${result.files.md}`);
+      // The report runs as the `report` command in a process of its own (fresh memory); it prints
+      // the top three and the files it wrote.
+      await runReportProcess({ out: options.out, storeUrl: options.store.url, prefix: names.prefix });
       return;
     }
     case 'serve': {

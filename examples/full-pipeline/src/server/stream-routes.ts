@@ -25,6 +25,8 @@ export interface StreamRoutesOptions {
   maxClients?: number;
   /** Where the detail of a failed read goes (default stderr); the client gets a short message. */
   log?: ErrorLog;
+  /** Told the byte offset in the file past each record served, for progress (called often: keep it cheap). */
+  onRead?: (kind: Kind, offset: number) => void;
 }
 
 /** Line of NDJSON for one source item. */
@@ -76,12 +78,16 @@ export function registerStreamRoutes(app: FastifyInstance, options: StreamRoutes
       if (!clients.admit(reply.raw)) return reply;
       reply.raw.writeHead(200, headers);
       const writer = new PacedWriter(reply.raw, options.speed ? { speed: options.speed } : {});
+      const paced = options.speed !== undefined;
+      const onRead = options.onRead;
       const subscription = jsonArraySource({ path: options.files[kind], name: kind })
         .read(undefined, { flow: writer })
         .subscribe({
           next: (item) => {
             if ((item.position.index ?? 0) <= since) return;
-            writer.push(sse ? sseLine(item) : ndjsonLine(item), eventTime(item));
+            // The event time is read only to pace a replay: unpaced, it would be a parse per record for nothing.
+            writer.push(sse ? sseLine(item) : ndjsonLine(item), paced ? eventTime(item) : undefined);
+            if (onRead && item.position.offset !== undefined) onRead(kind, item.position.offset);
           },
           error: (error: unknown) => {
             const requestId = newRequestId();
