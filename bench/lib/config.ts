@@ -31,7 +31,7 @@ export interface WorkerConfig {
   mode?: 'append' | 'merge';
   /** How the minimal Redis consumer writes: COPY + upsert per batch, or one INSERT per row. */
   write?: 'copy' | 'row';
-  /** The Kafka adapter's `packEnvelopes` option (Sluice Kafka paths; default off). */
+  /** The Kafka or RabbitMQ adapter's `packEnvelopes` option (Sluice Kafka and RabbitMQ paths; default off). */
   packEnvelopes?: boolean;
   /** Records read ahead at most (Sluice `maxBuffered`). */
   maxBuffered?: number;

@@ -213,6 +213,8 @@ export const PATHS: readonly PathDef[] = [
   brokerPath('row-insert-baseline', 'baseline', 'redis-copy-minimal', 'redis', false, 'row'),
   brokerPath('rabbitmq-copy-minimal', 'ceiling', null, 'rabbitmq', false),
   brokerPath('rabbitmq-pg', 'sluice', 'rabbitmq-copy-minimal', 'rabbitmq', true),
+  // The same with the RabbitMQ adapter's opt-in packEnvelopes: one AMQP message per publish (up to 512 KiB).
+  brokerPath('rabbitmq-pg-packed', 'sluice', 'rabbitmq-copy-minimal', 'rabbitmq', true, 'copy', { packEnvelopes: true }),
   brokerPath('kafka-copy-minimal', 'ceiling', null, 'kafka', false),
   brokerPath('kafka-pg', 'sluice', 'kafka-copy-minimal', 'kafka', true),
   // The same with the Kafka adapter's opt-in packEnvelopes: one record per partition and publish.

@@ -19,7 +19,7 @@ function connectBroker(config: WorkerConfig): Promise<Broker> {
   return openBroker(url, {
     clientId: `bench-${config.role}-${process.pid}`,
     kafka: { partitions: config.partitions ?? 3, packEnvelopes: config.packEnvelopes === true },
-    rabbitmq: { groups: [config.group!] },
+    rabbitmq: { groups: [config.group!], packEnvelopes: config.packEnvelopes === true },
   });
 }
 

@@ -19,7 +19,16 @@ export const KEY_HEADER = 'sluice-key';
 export const TIMESTAMP_HEADER = 'sluice-timestamp';
 
 /** Headers RabbitMQ sets on delivery or dead-lettering; not part of the envelope. */
-const BROKER_HEADERS = ['x-delivery-count', 'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
+const BROKER_HEADERS = new Set([
+  'x-delivery-count',
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+]);
 
 /**
  * amqplib encodes the headers of one message into a 64 KiB buffer and throws a `RangeError` past it;
@@ -29,7 +38,7 @@ const MAX_HEADER_BYTES = 60 * 1024;
 /** AMQP field names are short strings. */
 const MAX_HEADER_NAME_BYTES = 255;
 
-/** One encoded message. */
+/** One encoded message; its options include `mandatory` (the publisher relies on it). */
 export interface EncodedMessage {
   content: Buffer;
   options: Options.Publish;
@@ -41,22 +50,17 @@ export interface EncodedMessage {
  * nothing of the batch is sent then.
  */
 export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unknown>[], correlationId: string): EncodedMessage[] {
-  return envelopes.map((envelope, index) => {
+  const messages: EncodedMessage[] = new Array<EncodedMessage>(envelopes.length);
+  for (let index = 0; index < envelopes.length; index++) {
+    const envelope = envelopes[index]!;
     const { key, timestamp } = envelope;
-    const headers: Record<string, string> = { ...envelope.headers, [KEY_HEADER]: key, [TIMESTAMP_HEADER]: String(timestamp) };
-    checkHeaders(topic, envelope, index, headers);
+    const headers = envelopeHeaders(topic, envelope, index);
     const seconds = Math.floor(timestamp / 1000);
-    return {
-      content: Buffer.from(valueJson(topic, envelope, index)),
-      options: {
-        persistent: true,
-        contentType: 'application/json',
-        correlationId,
-        headers,
-        ...(seconds >= 0 && Number.isSafeInteger(seconds) ? { timestamp: seconds } : {}),
-      },
-    };
-  });
+    const options: Options.Publish = { persistent: true, mandatory: true, contentType: 'application/json', correlationId, headers };
+    if (seconds >= 0 && Number.isSafeInteger(seconds)) options.timestamp = seconds;
+    messages[index] = { content: Buffer.from(valueJson(topic, envelope, index)), options };
+  }
+  return messages;
 }
 
 /**
@@ -66,14 +70,20 @@ export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unkn
  * then its message id, or a hash of its body (the same on every redelivery).
  */
 export function decodeMessage(message: Message): Envelope<unknown> {
-  const raw = message.properties.headers ?? {};
+  const raw = message.properties.headers;
   const headers: Headers = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (!BROKER_HEADERS.includes(name) && value !== undefined && value !== null) headers[name] = headerText(value);
+  let key: string | undefined;
+  let exact: string | undefined;
+  if (raw) {
+    for (const name in raw) {
+      const value: unknown = raw[name];
+      if (value === undefined || value === null) continue;
+      if (name === KEY_HEADER) key = headerText(value);
+      else if (name === TIMESTAMP_HEADER) exact = headerText(value);
+      else if (!BROKER_HEADERS.has(name)) headers[name] = typeof value === 'string' ? value : headerText(value);
+    }
   }
   let problems: string[] | undefined;
-  let key = headers[KEY_HEADER];
-  delete headers[KEY_HEADER];
   if (key === undefined) {
     const id = message.properties.messageId;
     key = typeof id === 'string' && id !== '' ? id : `sha1:${createHash('sha1').update(message.content).digest('hex')}`;
@@ -87,8 +97,6 @@ export function decodeMessage(message: Message): Envelope<unknown> {
     value = text;
     (problems ??= []).push(`its body is not JSON (${(error as Error).message}); kept as text`);
   }
-  const exact = headers[TIMESTAMP_HEADER];
-  delete headers[TIMESTAMP_HEADER];
   let timestamp = exact === undefined ? Number.NaN : Number(exact);
   if (!Number.isFinite(timestamp)) {
     const seconds = Number(message.properties.timestamp);
@@ -96,11 +104,21 @@ export function decodeMessage(message: Message): Envelope<unknown> {
     else if (!problems && !Number.isFinite(seconds)) problems = [`it has no ${TIMESTAMP_HEADER} header nor timestamp property`];
     timestamp = Number.isFinite(seconds) ? seconds * 1000 : 0;
   }
-  if (problems) {
-    const from = message.fields.exchange ? `exchange "${message.fields.exchange}"` : `routing key "${message.fields.routingKey}"`;
-    headers[DECODE_ERROR_HEADER] = `message from ${from}: ${problems.join('; ')}`;
-  }
+  if (problems) headers[DECODE_ERROR_HEADER] = `${messageOrigin(message)}: ${problems.join('; ')}`;
   return { key, value, timestamp, headers };
+}
+
+/** Where a message came from, for decode errors: `message from exchange "…"`. */
+export function messageOrigin(message: Message): string {
+  return `message from ${message.fields.exchange ? `exchange "${message.fields.exchange}"` : `routing key "${message.fields.routingKey}"`}`;
+}
+
+/** The headers of a message RabbitMQ did not add, as text (for a message that is not what Sluice wrote). */
+export function messageHeaders(message: Message): Headers {
+  const headers: Headers = {};
+  const raw = message.properties.headers;
+  if (raw) for (const name in raw) if (!BROKER_HEADERS.has(name) && raw[name] !== undefined && raw[name] !== null) headers[name] = headerText(raw[name]);
+  return headers;
 }
 
 /** The delivery count RabbitMQ's quorum queue put on a message: 0 on its first delivery. */
@@ -123,22 +141,43 @@ function headerText(value: unknown): string {
   return String(value);
 }
 
-function checkHeaders(topic: string, envelope: Envelope<unknown>, index: number, headers: Record<string, string>): void {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    const nameBytes = Buffer.byteLength(name);
-    if (nameBytes > MAX_HEADER_NAME_BYTES) refuse(topic, envelope, index, `has a header name of ${nameBytes} bytes; AMQP allows ${MAX_HEADER_NAME_BYTES}`);
-    bytes += nameBytes + Buffer.byteLength(value) + 6;
+/**
+ * The AMQP headers of an envelope: its own plus the key and the exact timestamp. Refuses (naming the
+ * envelope) a reserved header name, a name over 255 bytes, or more than 60 KiB in all. UTF-8 takes at
+ * most 3 bytes per UTF-16 unit, so exact byte counts are needed only for long names and large totals.
+ */
+function envelopeHeaders(topic: string, envelope: Envelope<unknown>, index: number): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const own = envelope.headers;
+  const { key } = envelope;
+  let bound = 3 * key.length + KEY_HEADER.length + TIMESTAMP_HEADER.length + 40;
+  if (own) {
+    for (const name in own) {
+      if (name === KEY_HEADER || name === TIMESTAMP_HEADER) {
+        refuse(topic, envelope, index, `has a header named ${KEY_HEADER} or ${TIMESTAMP_HEADER}, which the RabbitMQ broker reserves`);
+      }
+      const value = own[name]!;
+      if (3 * name.length > MAX_HEADER_NAME_BYTES && Buffer.byteLength(name) > MAX_HEADER_NAME_BYTES) {
+        refuse(topic, envelope, index, `has a header name of ${Buffer.byteLength(name)} bytes; AMQP allows ${MAX_HEADER_NAME_BYTES}`);
+      }
+      bound += 3 * (name.length + value.length) + 6;
+      headers[name] = value;
+    }
   }
-  if (envelope.headers && (KEY_HEADER in envelope.headers || TIMESTAMP_HEADER in envelope.headers)) {
-    refuse(topic, envelope, index, `has a header named ${KEY_HEADER} or ${TIMESTAMP_HEADER}, which the RabbitMQ broker reserves`);
+  headers[KEY_HEADER] = key;
+  headers[TIMESTAMP_HEADER] = String(envelope.timestamp);
+  if (bound > MAX_HEADER_BYTES) {
+    let bytes = 0;
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!) + 6;
+    if (bytes > MAX_HEADER_BYTES) {
+      refuse(topic, envelope, index, `has ${bytes} bytes of key and headers; a RabbitMQ message carries at most ${MAX_HEADER_BYTES}`);
+    }
   }
-  if (bytes > MAX_HEADER_BYTES) {
-    refuse(topic, envelope, index, `has ${bytes} bytes of key and headers; a RabbitMQ message carries at most ${MAX_HEADER_BYTES}`);
-  }
+  return headers;
 }
 
-function refuse(topic: string, envelope: Envelope<unknown>, index: number, problem: string): never {
+/** Throws the non-retriable `BrokerError` refusing a batch because of envelope `index`. */
+export function refuse(topic: string, envelope: Envelope<unknown>, index: number, problem: string): never {
   throw new BrokerError(
     `cannot publish to topic "${topic}": envelope ${index} (key "${envelope.key.slice(0, 80)}") ${problem}; ` +
       'nothing of the batch was published — fix the record or send it to the dead letters',
@@ -148,7 +187,7 @@ function refuse(topic: string, envelope: Envelope<unknown>, index: number, probl
 }
 
 /** `JSON.stringify` of the envelope's value; throws a non-retriable `BrokerError` when JSON cannot hold it. */
-function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
+export function valueJson(topic: string, envelope: Envelope<unknown>, index: number): string {
   let text: string | undefined;
   let reason = `it is ${typeof envelope.value}, which JSON cannot hold`;
   try {

@@ -2,12 +2,16 @@
  * One `consume()` subscription: a channel of its own on the broker's consuming connection, one AMQP
  * consumer on the group's quorum queue, and the batching of what RabbitMQ pushes into deliveries.
  *
- * - Prefetch is `batchSize × maxInFlight`: RabbitMQ pushes no more than that unacked, so a slow
+ * - Prefetch is about `batchSize × maxInFlight` envelopes: that many messages of one envelope each,
+ *   or a few packed messages (prefetch.ts). RabbitMQ pushes no more than that unacked, so a slow
  *   pipeline holds the queue back instead of growing memory (backpressure).
- * - Messages are handed out in deliveries of `batchSize`, or fewer once the oldest has waited
- *   `batchMs`; never more than `maxInFlight` deliveries are unacked.
- * - `ack()` acks the delivery's messages — one `basic.ack multiple` up to its last delivery tag when no
- *   older delivery of the channel is still unacked, else one ack per message. `nack()` requeues them.
+ * - Envelopes are handed out in deliveries of `batchSize`, or fewer once no message came for
+ *   `batchMs` (at most `10 × batchMs` after the delivery started filling); never more than
+ *   `maxInFlight` deliveries are unacked. A delivery may hold part of a packed message
+ *   (held-messages.ts).
+ * - `ack()` acks the messages the delivery completes — one `basic.ack multiple` when no older message
+ *   of the channel is still unacked, else one ack per message. `nack()` requeues every message the
+ *   delivery holds envelopes of.
  * - `attempt` is 1 + the highest `x-delivery-count` the quorum queue put on the delivery's messages:
  *   a delivery can mix messages given back by a crashed member (RabbitMQ serves those first) with
  *   new ones this member had already fetched, and the redelivered ones must show.
@@ -19,8 +23,11 @@
 import { BrokerError, retry, SluiceError, type Delivery, type ResolvedConsumeOptions, type RetryNotice, type RetryPolicy } from '@sluice/core';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Subscriber } from 'rxjs';
-import { decodeMessage, deliveryCountOf } from './codec.js';
+import { deliveryCountOf } from './codec.js';
 import { closedError, isTransientAmqpError, toBrokerError } from './errors.js';
+import { HeldMessages, type Settlement, type Slice } from './held-messages.js';
+import { decodeEnvelopes } from './packed.js';
+import { nextPerMessage, prefetchFor, shouldChange } from './prefetch.js';
 
 /** What a session needs of its broker. */
 export interface SessionHost {
@@ -31,6 +38,8 @@ export interface SessionHost {
   /** Counts messages this process holds unacked for a queue (taken: +n, settled or lost: −n). */
   hold(queue: string, change: number): void;
   readonly batchMs: number;
+  /** Whether the broker packs what it publishes: its consumers then expect packs from the start. */
+  readonly packEnvelopes: boolean;
   readonly retry: Partial<RetryPolicy>;
   onRetry(notice: RetryNotice): void;
   /** Where the server is, for messages (no password). */
@@ -41,8 +50,7 @@ export interface SessionHost {
 /** The bookkeeping of one handed-out delivery. */
 interface HandedOut {
   channel: Channel;
-  messages: ConsumeMessage[];
-  first: number;
+  slice: Slice<ConsumeMessage>;
   state: 'pending' | 'ack' | 'nack' | 'revoked';
 }
 
@@ -50,12 +58,20 @@ interface HandedOut {
 export class ConsumerSession<T> {
   private channel: Channel | undefined;
   private queue: string | undefined;
-  private buffer: ConsumeMessage[] = [];
+  /** The unacked messages of the current channel. */
+  private held = new HeldMessages<ConsumeMessage>();
   private readonly pending = new Set<HandedOut>();
+  /** The AMQP consumer on the current channel, and the prefetch it was started with. */
+  private consumerTag: string | undefined;
+  private prefetch = 0;
+  /** Envelopes per message, recently (see prefetch.ts); `undefined` before the first message. */
+  private perMessage: number | undefined;
+  private restarting = false;
   private timer: NodeJS.Timeout | undefined;
   private partialDue = false;
-  /** When the oldest message of the partial delivery being filled arrived. */
+  /** When the partial delivery being filled started waiting, and when the last message arrived. */
   private oldestAt: number | undefined;
+  private lastArrivalAt = 0;
   private stopped = false;
   private readonly abort = new AbortController();
   /** Resolves once the session's channel is closed (after `stop()`). */
@@ -126,11 +142,21 @@ export class ConsumerSession<T> {
     });
     try {
       if (this.stopped) throw new Error('stopped while opening the channel');
-      this.queue = await this.host.declareGroup(channel, this.topic, this.options.group);
-      await channel.prefetch(this.options.batchSize * this.options.maxInFlight);
+      const queue = await this.host.declareGroup(channel, this.topic, this.options.group);
+      this.queue = queue;
+      const { batchSize, maxInFlight } = this.options;
+      const prefetch = prefetchFor(batchSize, maxInFlight, this.perMessage ?? (this.host.packEnvelopes ? batchSize : 1));
+      await channel.prefetch(prefetch);
       if (this.stopped) throw new Error('stopped while opening the channel');
       this.channel = channel;
-      await channel.consume(this.queue, (message) => this.receive(channel, message), { noAck: false });
+      this.held = new HeldMessages<ConsumeMessage>();
+      this.prefetch = prefetch;
+      this.consumerTag = undefined;
+      const { consumerTag } = await channel.consume(queue, (message) => this.receive(channel, message), { noAck: false });
+      if (this.channel !== channel) return;
+      this.consumerTag = consumerTag;
+      // Messages that came before consume-ok could not start the consumer over yet.
+      if (!this.restarting && shouldChange(this.prefetch, this.wantedPrefetch())) void this.restartConsumer(channel);
     } catch (error) {
       if (this.channel === channel) this.lose(channel);
       await channel.close().catch(() => undefined);
@@ -148,9 +174,46 @@ export class ConsumerSession<T> {
       void this.reopen();
       return;
     }
-    this.buffer.push(message);
+    this.lastArrivalAt = Date.now();
+    const envelopes = decodeEnvelopes(message);
+    this.held.add(message, message.fields.deliveryTag, envelopes, deliveryCountOf(message));
     this.host.hold(this.queue!, 1);
+    this.perMessage = nextPerMessage(this.perMessage, envelopes.length);
+    if (!this.restarting && shouldChange(this.prefetch, this.wantedPrefetch())) void this.restartConsumer(channel);
     this.pump();
+  }
+
+  private wantedPrefetch(): number {
+    return prefetchFor(this.options.batchSize, this.options.maxInFlight, this.perMessage ?? 1);
+  }
+
+  /**
+   * Starts the AMQP consumer over with the prefetch that fits the messages seen (prefetch.ts): cancels
+   * the one in force — what it holds stays unacked on the channel and is handed out as before — then
+   * sets the new prefetch and consumes again. A failure here closes the channel, which reopens.
+   */
+  private async restartConsumer(channel: Channel): Promise<void> {
+    this.restarting = true;
+    try {
+      for (;;) {
+        const wanted = this.wantedPrefetch();
+        if (channel !== this.channel || this.stopped || !this.consumerTag || !shouldChange(this.prefetch, wanted)) return;
+        const queue = this.queue!;
+        await channel.cancel(this.consumerTag);
+        this.consumerTag = undefined;
+        if (channel !== this.channel || this.stopped) return;
+        await channel.prefetch(wanted);
+        this.prefetch = wanted;
+        if (channel !== this.channel || this.stopped) return;
+        const { consumerTag } = await channel.consume(queue, (message) => this.receive(channel, message), { noAck: false });
+        if (channel !== this.channel) return;
+        this.consumerTag = consumerTag;
+      }
+    } catch {
+      // The channel failed under us: its 'close' handler opens a new one.
+    } finally {
+      this.restarting = false;
+    }
   }
 
   /**
@@ -160,8 +223,8 @@ export class ConsumerSession<T> {
    */
   private pump(): void {
     const { batchSize, maxInFlight } = this.options;
-    while (!this.stopped && this.channel && this.pending.size < maxInFlight && this.buffer.length > 0) {
-      if (this.buffer.length < batchSize && !this.partialDue && this.host.batchMs > 0) {
+    while (!this.stopped && this.channel && this.pending.size < maxInFlight && this.held.buffered > 0) {
+      if (this.held.buffered < batchSize && !this.partialDue && this.host.batchMs > 0) {
         this.armTimer();
         return;
       }
@@ -169,30 +232,43 @@ export class ConsumerSession<T> {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.oldestAt = undefined;
-      this.handOut(this.channel, this.buffer.splice(0, batchSize));
+      this.handOut(this.channel, this.held.take(batchSize));
     }
   }
 
-  /** (Re)arms the timer that lets a partial delivery go out: `batchMs` after the last arrival, capped. */
+  /**
+   * Arms the timer that lets a partial delivery go out: `batchMs` after the last arrival, at most
+   * `10 × batchMs` after it was first armed. One timer per partial delivery, not one per message: when
+   * it fires early (messages kept coming), it waits the rest.
+   */
   private armTimer(): void {
-    const now = Date.now();
-    this.oldestAt ??= now;
-    const delay = Math.max(0, Math.min(this.host.batchMs, this.oldestAt + 10 * this.host.batchMs - now));
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.partialDue = true;
-      this.pump();
-    }, delay);
+    this.oldestAt ??= Date.now();
+    this.timer ??= setTimeout(() => this.partialTimer(), this.partialDelay());
   }
 
-  private handOut(channel: Channel, messages: ConsumeMessage[]): void {
-    const record: HandedOut = { channel, messages, first: messages[0]!.fields.deliveryTag, state: 'pending' };
+  private partialDelay(): number {
+    const { batchMs } = this.host;
+    return Math.max(0, Math.min(this.lastArrivalAt + batchMs, (this.oldestAt ?? 0) + 10 * batchMs) - Date.now());
+  }
+
+  private partialTimer(): void {
+    this.timer = undefined;
+    const delay = this.partialDelay();
+    if (delay > 0) {
+      this.timer = setTimeout(() => this.partialTimer(), delay);
+      return;
+    }
+    this.partialDue = true;
+    this.pump();
+  }
+
+  private handOut(channel: Channel, slice: Slice<ConsumeMessage>): void {
+    const record: HandedOut = { channel, slice, state: 'pending' };
     this.pending.add(record);
     const delivery: Delivery<T> = {
       topic: this.topic,
-      envelopes: messages.map((message) => decodeMessage(message) as Delivery<T>['envelopes'][number]),
-      attempt: attemptOf(messages),
+      envelopes: slice.envelopes as Delivery<T>['envelopes'],
+      attempt: attemptOf(slice),
       ack: () => this.settle(record, 'ack'),
       nack: () => this.settle(record, 'nack'),
     };
@@ -210,23 +286,12 @@ export class ConsumerSession<T> {
         this.topic,
       );
     }
-    const { channel, messages } = record;
-    const olderPending = [...this.pending].some((other) => other !== record && other.state === 'pending' && other.first < record.first);
     record.state = kind;
     this.pending.delete(record);
-    this.host.hold(this.queue!, -messages.length);
-    try {
-      const last = messages[messages.length - 1]!;
-      if (kind === 'ack') {
-        if (olderPending) for (const message of messages) channel.ack(message);
-        else channel.ack(last, true);
-      } else if (olderPending) {
-        for (const message of messages) channel.nack(message, false, true);
-      } else {
-        channel.nack(last, true, true);
-      }
-    } catch {
-      // The channel closed meanwhile: RabbitMQ gives its unacked messages back to the queue anyway.
+    const settlement = kind === 'ack' ? this.held.ack(record.slice) : this.held.nack(record.slice);
+    if (settlement.messages.length > 0) {
+      this.host.hold(this.queue!, -settlement.messages.length);
+      send(record.channel, settlement, kind);
     }
     queueMicrotask(() => this.pump());
   }
@@ -239,20 +304,35 @@ export class ConsumerSession<T> {
     this.timer = undefined;
     this.partialDue = false;
     this.oldestAt = undefined;
-    let released = this.buffer.length;
-    this.buffer = [];
-    for (const record of this.pending) {
-      record.state = 'revoked';
-      released += record.messages.length;
-    }
+    this.consumerTag = undefined;
+    const released = this.held.clear();
+    for (const record of this.pending) record.state = 'revoked';
     this.pending.clear();
     if (this.queue && released > 0) this.host.hold(this.queue, -released);
   }
 }
 
-/** 1 + the highest delivery count among `messages`. */
-function attemptOf(messages: readonly ConsumeMessage[]): number {
+/** 1 + the highest delivery count among the messages of `slice`. */
+function attemptOf(slice: Slice<ConsumeMessage>): number {
   let count = 0;
-  for (const message of messages) count = Math.max(count, deliveryCountOf(message));
+  for (const held of slice.pieces) count = Math.max(count, held.deliveryCount);
   return count + 1;
+}
+
+/** Sends the acks or requeuing nacks of a settlement. */
+function send(channel: Channel, { messages, multiple }: Settlement<ConsumeMessage>, kind: 'ack' | 'nack'): void {
+  try {
+    if (multiple) {
+      const last = messages[messages.length - 1]!;
+      if (kind === 'ack') channel.ack(last, true);
+      else channel.nack(last, true, true);
+    } else {
+      for (const message of messages) {
+        if (kind === 'ack') channel.ack(message);
+        else channel.nack(message, false, true);
+      }
+    }
+  } catch {
+    // The channel closed meanwhile: RabbitMQ gives its unacked messages back to the queue anyway.
+  }
 }

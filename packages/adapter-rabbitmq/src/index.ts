@@ -7,4 +7,5 @@ export { createRabbitMqBroker, type RabbitMqBroker } from './rabbitmq-broker.js'
 export { resolveRabbitMqOptions, namesOf, type GroupDeclarations, type Names, type RabbitMqBrokerOptions, type ResolvedRabbitMqOptions } from './options.js';
 export { RabbitMqBrokerError, isTransientAmqpError } from './errors.js';
 export { DECODE_ERROR_HEADER, KEY_HEADER, TIMESTAMP_HEADER, decodeMessage, encodeEnvelopes } from './codec.js';
-export { toDeadLetter } from './dead-letters.js';
+export { PACKED_HEADER, decodeEnvelopes, encodePacked } from './packed.js';
+export { toDeadLetter, toDeadLetters } from './dead-letters.js';

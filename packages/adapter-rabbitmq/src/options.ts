@@ -54,6 +54,17 @@ export interface RabbitMqBrokerOptions {
   onRetry?: (notice: RetryNotice) => void;
   /** Name shown for this broker's connections in RabbitMQ (`connection_name`, default `sluice`). */
   clientName?: string;
+  /**
+   * Publish the envelopes of one `publish` call as a few packed AMQP messages (header `sluice-packed`,
+   * body the JSON array of `[key, timestamp, headers, value]`, at most 512 KiB each) instead of one
+   * message per envelope (default false). RabbitMQ and the client then do their per-message work once
+   * per pack: several times less CPU on both sides for batches of hundreds. Consumers of every broker
+   * read both formats; this broker's consumers also size their prefetch for packs from the start.
+   * Trade-offs (see README, "Packed messages"): `lag()` and the delivery limit count messages, so a
+   * pack is redelivered, dead-lettered and counted as a whole; other AMQP clients see the packed
+   * arrays; consumers of older versions cannot read packs (upgrade consumers first).
+   */
+  packEnvelopes?: boolean;
 }
 
 /** Broker options with every default filled in. */
@@ -68,6 +79,7 @@ export interface ResolvedRabbitMqOptions {
   retry: Partial<RetryPolicy>;
   onRetry: (notice: RetryNotice) => void;
   clientName: string;
+  packEnvelopes: boolean;
 }
 
 /** The longest exchange or queue name AMQP 0-9-1 allows, in bytes (a short string). */
@@ -94,6 +106,7 @@ export function resolveRabbitMqOptions(options: RabbitMqBrokerOptions = {}, env:
     retry: { maxAttempts: 20, initialDelayMs: 100, maxDelayMs: 5000, ...options.retry },
     onRetry: options.onRetry ?? (() => undefined),
     clientName,
+    packEnvelopes: booleanOption('packEnvelopes', options.packEnvelopes ?? false),
   };
 }
 
@@ -172,6 +185,11 @@ function integerFrom(min: number, option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new ConfigError(`RabbitMQ broker option ${option} must be an integer of at least ${min}, got ${String(value)}`, option);
   }
+  return value;
+}
+
+function booleanOption(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(`RabbitMQ broker option ${option} must be true or false, got ${String(value)}`, option);
   return value;
 }
 

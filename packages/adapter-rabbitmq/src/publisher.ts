@@ -75,7 +75,7 @@ export class Publisher {
     await channel?.then((open) => open.close()).catch(() => undefined);
   }
 
-  /** Writes the messages in order, waiting for `drain` whenever the socket buffer is full. */
+  /** Writes the messages in order (`options` say `mandatory`), waiting for `drain` whenever the channel's buffer is full. */
   private async write(
     channel: ConfirmChannel,
     exchange: string,
@@ -86,7 +86,7 @@ export class Publisher {
     try {
       for (; index < messages.length; index++) {
         const { content, options } = messages[index]!;
-        const room = channel.publish(exchange, '', content, { ...options, mandatory: true }, confirmed);
+        const room = channel.publish(exchange, '', content, options, confirmed);
         if (!room && index + 1 < messages.length) await drained(channel);
       }
     } catch (error) {
@@ -138,9 +138,9 @@ export function isUnroutable(error: unknown): error is PublishRefused {
 }
 
 /** A `BrokerError` for a publish whose messages RabbitMQ returned: no group queue was bound. */
-export function unroutableError(topic: string, exchange: string, refused: PublishRefused): BrokerError {
+export function unroutableError(topic: string, exchange: string, refused: PublishRefused, unit = 'envelopes'): BrokerError {
   return new BrokerError(
-    `RabbitMQ had no queue for ${refused.count} of ${refused.total} envelopes published to topic "${topic}" ` +
+    `RabbitMQ had no queue for ${refused.count} of ${refused.total} ${unit} published to topic "${topic}" ` +
       `(exchange "${exchange}" has no consumer group bound) and returned them: nothing was kept for them. ` +
       'A group receives only what is published after its queue exists: declare the groups before publishing ' +
       '(broker option `groups`, or `broker.declareGroup(topic, group)`), or start a consumer of the group first; ' +
@@ -152,9 +152,9 @@ export function unroutableError(topic: string, exchange: string, refused: Publis
 }
 
 /** A retriable `BrokerError` for a publish of which RabbitMQ confirmed only part (nack, lost channel). */
-export function unconfirmedError(topic: string, refused: PublishRefused): BrokerError {
+export function unconfirmedError(topic: string, refused: PublishRefused, unit = 'envelopes'): BrokerError {
   return new RabbitMqBrokerError(
-    `RabbitMQ did not confirm ${refused.count} of ${refused.total} envelopes published to topic "${topic}" ` +
+    `RabbitMQ did not confirm ${refused.count} of ${refused.total} ${unit} published to topic "${topic}" ` +
       `(${refused.firstError === undefined ? 'nacked' : describeError(refused.firstError)}): the channel or connection was lost, ` +
       'or RabbitMQ refused them. Publish the batch again: some envelopes may then arrive twice (stores upsert on the key)',
     'publish',

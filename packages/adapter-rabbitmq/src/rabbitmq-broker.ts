@@ -22,6 +22,7 @@ import { encodeEnvelopes } from './codec.js';
 import { AmqpConnection } from './connection.js';
 import { ConsumerSession, type SessionHost } from './consumer.js';
 import { readDeadLetters } from './dead-letters.js';
+import { encodePacked } from './packed.js';
 import { closedError, replyCodeOf, toBrokerError } from './errors.js';
 import { namesOf, redactUrl, resolveRabbitMqOptions, type RabbitMqBrokerOptions, type ResolvedRabbitMqOptions } from './options.js';
 import { isUnroutable, Publisher, PublishRefused, unconfirmedError, unroutableError } from './publisher.js';
@@ -76,6 +77,7 @@ export function createRabbitMqBroker(options: RabbitMqBrokerOptions = {}): Rabbi
       else held.delete(queue);
     },
     batchMs: resolved.batchMs,
+    packEnvelopes: resolved.packEnvelopes,
     retry: resolved.retry,
     onRetry: resolved.onRetry,
     where,
@@ -112,7 +114,7 @@ export function createRabbitMqBroker(options: RabbitMqBrokerOptions = {}): Rabbi
       assertEnvelopes(topic, envelopes);
       if (envelopes.length === 0) return;
       const correlationId = `${publishId}-${(published++).toString(36)}`;
-      const messages = encodeEnvelopes(topic, envelopes, correlationId);
+      const messages = resolved.packEnvelopes ? encodePacked(topic, envelopes, correlationId) : encodeEnvelopes(topic, envelopes, correlationId);
       const exchange = names.exchange(topic);
       try {
         await ensureTopic(topic);
@@ -120,8 +122,9 @@ export function createRabbitMqBroker(options: RabbitMqBrokerOptions = {}): Rabbi
       } catch (error) {
         // Declare again next time: the exchange or a queue may have been deleted under us.
         declared.forget(topic);
-        if (isUnroutable(error)) throw unroutableError(topic, exchange, error);
-        if (error instanceof PublishRefused) throw unconfirmedError(topic, error);
+        const unit = resolved.packEnvelopes ? `packed messages (${envelopes.length} envelopes in ${messages.length})` : 'envelopes';
+        if (isUnroutable(error)) throw unroutableError(topic, exchange, error, unit);
+        if (error instanceof PublishRefused) throw unconfirmedError(topic, error, unit);
         throw toBrokerError(error, 'publish', topic, `publishing ${envelopes.length} envelopes`, where);
       }
     },
