@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssues } from './validate.js';
-import { metricKey, metricSchema, workorderSchema } from './machine-data.js';
+import { metricKey, metricSchema, plainMetricSchema, plainWorkorderSchema, workorderSchema } from './machine-data.js';
 
 describe('machine-data schemas', () => {
   it('keeps ids as given and normalises times to epoch ms', () => {
@@ -60,5 +60,43 @@ describe('machine-data field limits', () => {
       expect(result.success, String(time)).toBe(false);
       if (!result.success) expect(formatIssues(result.error).join(), String(time)).toMatch(/time: time out of range: .* 1970-01-01 to before 2100-01-01/);
     }
+  });
+});
+
+describe('the fast path of the machine-data schemas', () => {
+  const ids: unknown[] = [0, 7, -3, 1.5, 2 ** 53 - 1, 2 ** 53 + 2, Number.NaN, Infinity, '', 'p-7', '7', 'x'.repeat(256), 'x'.repeat(257), null, undefined, true, [1], { a: 1 }];
+  const numbers: unknown[] = [0, -1.25, 1e300, Number.NaN, -Infinity, '5', null, undefined];
+  const times: unknown[] = [
+    '2021-06-22T00:00:03.000Z', '2021-06-22 00:00:03', '2021-06-22T00:00:03+02:00', ' 1624377478 ', '1624377478000', '-5', '1.5',
+    1624377478, 1624377478123, 0, -1, 4102444800000, 4102444799999, 1e29, Number.NaN, '', ' ', 'not a time', '2100-01-01T00:00:00Z', null, [0], {},
+  ];
+  const same = (schema: typeof metricSchema | typeof workorderSchema, plain: typeof plainMetricSchema | typeof plainWorkorderSchema, value: unknown) => {
+    const fast = schema.safeParse(value);
+    const slow = plain.safeParse(value);
+    expect(fast.success, JSON.stringify(value)).toBe(slow.success);
+    if (fast.success && slow.success) expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+    else expect(fast.error?.issues).toEqual(slow.error?.issues);
+  };
+
+  it('gives exactly zod’s result for every combination of valid and invalid fields', () => {
+    let cases = 0;
+    for (const id of ids) for (const val of numbers) for (const time of times) {
+      same(metricSchema, plainMetricSchema, { id, val, time });
+      same(workorderSchema, plainWorkorderSchema, { product: id, production: val, time });
+      cases++;
+    }
+    expect(cases).toBe(ids.length * numbers.length * times.length);
+  });
+
+  it('strips unknown keys as zod does and leaves odd containers to zod', () => {
+    same(metricSchema, plainMetricSchema, { id: 1, val: 2, time: 1624377478, extra: 'x' });
+    same(metricSchema, plainMetricSchema, Object.assign(Object.create(null), { id: 1, val: 2, time: 1624377478 }));
+    for (const odd of [null, undefined, 5, 'x', [1, 2, 3], new Date(0), new Map()]) same(metricSchema, plainMetricSchema, odd);
+    class Sample {
+      id = 1;
+      val = 2;
+      time = 1624377478;
+    }
+    same(metricSchema, plainMetricSchema, new Sample());
   });
 });

@@ -8,6 +8,7 @@
  * to 2100-01-01 (exclusive), UTC — {@link MIN_TIME_MS} to {@link MAX_TIME_MS}.
  */
 import { z } from 'zod';
+import { withFastPath } from './fast-path.js';
 
 /** Most characters of a string id. */
 export const MAX_ID_CHARS = 256;
@@ -54,37 +55,70 @@ export function epochMillis(value: number): number {
 }
 
 /**
+ * Epoch milliseconds of a time given as text or a number (see {@link timeSchema}), or why it is
+ * not a valid time. Pure; the schema and its fast path share it.
+ */
+function millisOf(value: string | number): number | { message: string } {
+  const numeric = typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : undefined;
+  const ms = numeric !== undefined ? epochMillis(numeric) : Date.parse(value as string);
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) return { message: `not a valid time: ${shown(value)} (use ISO-8601, or epoch seconds or milliseconds)` };
+  if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return { message: `time out of range: ${shown(value)} is not from 1970-01-01 to before 2100-01-01 (UTC)` };
+  return ms;
+}
+
+/**
  * A timestamp: ISO-8601 text, or epoch seconds or milliseconds as a number or a digit string
  * (the unit is told by magnitude, see `EPOCH_SECONDS_BELOW`); normalised to epoch milliseconds.
  */
-export const timeSchema = z
-  .union([z.string().min(1), z.number().finite()])
-  .transform((value, ctx) => {
-    const numeric = typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : undefined;
-    const ms = numeric !== undefined ? epochMillis(numeric) : Date.parse(value as string);
-    if (!Number.isFinite(ms) || Math.abs(ms) > MAX_EPOCH_MS) {
-      ctx.addIssue({ code: 'custom', message: `not a valid time: ${shown(value)} (use ISO-8601, or epoch seconds or milliseconds)` });
-      return z.NEVER;
-    }
-    if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) {
-      ctx.addIssue({ code: 'custom', message: `time out of range: ${shown(value)} is not from 1970-01-01 to before 2100-01-01 (UTC)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** One sample of a machine parameter. */
-export const metricSchema = z.object({
-  id: idSchema,
-  val: z.number().finite(),
-  time: timeSchema,
+export const timeSchema = z.union([z.string().min(1), z.number().finite()]).transform((value, ctx) => {
+  const ms = millisOf(value);
+  if (typeof ms === 'number') return ms;
+  ctx.addIssue({ code: 'custom', message: ms.message });
+  return z.NEVER;
 });
 
-/** One reading of a product's cumulative production counter. */
-export const workorderSchema = z.object({
-  time: timeSchema,
-  product: idSchema,
-  production: z.number().finite(),
+/** A new zod object schema of a metric sample (each call a new object: `withFastPath` patches one). */
+const metricObject = () => z.object({ id: idSchema, val: z.number().finite(), time: timeSchema });
+/** A new zod object schema of a work-order reading. */
+const workorderObject = () => z.object({ time: timeSchema, product: idSchema, production: z.number().finite() });
+
+/** {@link metricSchema} without its fast path: zod alone (what the fast path is tested against). */
+export const plainMetricSchema = metricObject();
+/** {@link workorderSchema} without its fast path. */
+export const plainWorkorderSchema = workorderObject();
+
+/** A record as JSON.parse makes it: a plain object (anything else is left to zod). */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether zod's {@link idSchema} accepts the value (it returns it unchanged). */
+function isId(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value));
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_CHARS;
+}
+
+/** {@link timeSchema}'s output for a value it accepts, else undefined. */
+function timeOf(value: unknown): number | undefined {
+  if (!(typeof value === 'number' ? Number.isFinite(value) : typeof value === 'string' && value.length > 0)) return undefined;
+  const ms = millisOf(value as string | number);
+  return typeof ms === 'number' ? ms : undefined;
+}
+
+/** One sample of a machine parameter (with a fast path for valid records, see `withFastPath`). */
+export const metricSchema = withFastPath(metricObject(), (value) => {
+  if (!isPlainRecord(value) || !isId(value.id) || typeof value.val !== 'number' || !Number.isFinite(value.val)) return undefined;
+  const time = timeOf(value.time);
+  return time === undefined ? undefined : { id: value.id as number | string, val: value.val, time };
+});
+
+/** One reading of a product's cumulative production counter (with a fast path, see `withFastPath`). */
+export const workorderSchema = withFastPath(workorderObject(), (value) => {
+  if (!isPlainRecord(value) || !isId(value.product) || typeof value.production !== 'number' || !Number.isFinite(value.production)) return undefined;
+  const time = timeOf(value.time);
+  return time === undefined ? undefined : { time, product: value.product as number | string, production: value.production };
 });
 
 /** A validated metric sample (time in epoch ms). */
