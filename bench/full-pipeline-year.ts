@@ -25,10 +25,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const log = (line: string) => console.error(`[bench:year] ${line}`);
 
 /**
- * The node flags of the `pnpm full-pipeline` script (its heap bound), so the bench runs the
- * commands as the script does, without tsx's launcher process in between.
+ * The node flags (its heap bound) and the environment (glibc malloc settings) of the `pnpm
+ * full-pipeline` script, so the bench runs the commands as the script does, without tsx's
+ * launcher process in between.
  */
-const nodeFlags = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['full-pipeline']!.split(/\s+/).filter((word) => /^--max-(old|semi)-space-size=\d+$/.test(word));
+const scriptWords = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['full-pipeline']!.split(/\s+/);
+const nodeFlags = scriptWords.filter((word) => /^--max-(old|semi)-space-size=\d+$/.test(word));
+const scriptEnv = Object.fromEntries(scriptWords.filter((word) => /^MALLOC_[A-Z_]+=\d+$/.test(word)).map((word) => word.split('=') as [string, string]));
 
 /** Peak RSS (MiB, VmHWM) and CPU seconds of a live process, from /proc. */
 function sample(pid: number): { rssMb: number; cpuSec: number } | undefined {
@@ -64,7 +67,7 @@ function descendants(pid: number): number[] {
 /** Runs a node script with tsx in one process (no tsx launcher child), sampling it and its child processes; resolves with its figures. */
 async function runSampled(label: string, args: string[]): Promise<{ seconds: number; peakRssMb: number; cpuSec: number; children: { rssMb: number; cpuSec: number }[]; stderr: string; stdout: string }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', ...nodeFlags, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_PROGRESS_INTERVAL_MS: '10000' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', ...nodeFlags, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...scriptEnv, SLUICE_PROGRESS_INTERVAL_MS: '10000' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
