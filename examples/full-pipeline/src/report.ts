@@ -10,7 +10,6 @@ import {
   quoteIdentifier,
   rankCorrelationsOf,
   readInKeyOrder,
-  distinctKeyValues,
   renderReportHtml,
   renderReportJson,
   renderReportMarkdown,
@@ -57,25 +56,29 @@ export async function readWorkorders(store: Store, names: Names, parseId = idPar
  * then time, as `correlationFold` needs them). Nothing but the current chunk is held.
  */
 export async function* metricChunks(store: Store, names: Names, parseId = idParser()): AsyncGenerator<MetricColumns> {
-  // Parameter by parameter (their stored ids found by index hops), each in time order by keyset
-  // pages of the (parameter, time) primary key: one index walk, no copy, and rows of two numbers.
-  const table = names.metricsTable;
-  for (const stored of await distinctKeyValues(store, table, 'parameter')) {
-    const parameter = parseId(stored);
-    const read = { table, key: ['parameter', 'time'], columns: ['val'], chunkSize: CHUNK_ROWS, prefix: { parameter: stored } };
-    for await (const rows of readInKeyOrder(store, read)) {
-      const time = new Float64Array(rows.length);
-      const val = new Float64Array(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        time[i] = Number(row.time);
-        val[i] = Number(row.val);
-      }
-      yield { id: new Array<number | string>(rows.length).fill(parameter), time, val };
+  // In key order by keyset pages of the (parameter, time) primary key: one index walk, no copy.
+  // The whole key is compared, never `parameter = ?`: on a freshly loaded PostgreSQL table, with no
+  // statistics yet, an equality made the planner sort each parameter's rows for every page.
+  const read = { table: names.metricsTable, key: ['parameter', 'time'], columns: ['val'], chunkSize: CHUNK_ROWS };
+  for await (const rows of readInKeyOrder(store, read)) {
+    const id = new Array<number | string>(rows.length);
+    const time = new Float64Array(rows.length);
+    const val = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      id[i] = parseId(row.parameter);
+      time[i] = Number(row.time);
+      val[i] = Number(row.val);
     }
+    yield { id, time, val };
   }
 }
 
+/**
+ * Ranks the store's data in bounded memory: the work orders are read whole (they are few), the
+ * metrics are streamed one parameter at a time through `correlationFold`. Same result as
+ * `rankCorrelations` on all the rows.
+ */
 export async function analyseStore(store: Store, names: Names, options: CorrelationOptions = {}): Promise<CorrelationResult> {
   const parseId = idParser();
   const workorders = await readWorkorders(store, names, parseId);

@@ -2,7 +2,8 @@
  * Reading a table in key order in bounded chunks by keyset pagination: each chunk is one indexed
  * range query through `Store.query`,
  * `SELECT … WHERE (k1, k2) > (last k1, last k2) ORDER BY k1, k2 LIMIT n`, which both SQLite
- * (3.15+) and PostgreSQL answer from the primary key's index. Unlike `Store.stream` of an arbitrary
+ * (3.15+) and PostgreSQL answer from the primary key's index, even on a freshly loaded table without
+ * statistics (the whole key is compared as one row value). Unlike `Store.stream` of an arbitrary
  * query it copies nothing first (SQLite's stream materialises the query in a temporary table), so
  * a full scan of a large keyed table costs one index walk, and the next page is read while the
  * caller works on the current one; unlike `stream` it is not a snapshot:
@@ -23,11 +24,6 @@ export interface KeyOrderRead {
   chunkSize?: number;
   /** The store's placeholder for the i-th parameter, from 1 (default: `$i` for `pg`, else `?`). */
   param?: (index: number) => string;
-  /**
-   * Values of the first key columns, in key order, to read only the rows that have them (e.g.
-   * `{ parameter: '"7"' }` of a key (parameter, time)); those columns are then not read back.
-   */
-  prefix?: Record<string, unknown>;
 }
 
 /** The store's placeholders: `$i` for `pg`, else `?`. */
@@ -43,21 +39,13 @@ export async function* readInKeyOrder<R extends Row = Row>(store: Store, read: K
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new ConfigError(`readInKeyOrder: chunkSize must be a positive integer, got ${String(chunkSize)}`, 'chunkSize');
   if (read.key.length === 0) throw new ConfigError(`readInKeyOrder: table "${read.table}" needs its key columns to be read in key order`, 'key');
   const param = placeholders(store, read.param);
-  const fixed = Object.keys(read.prefix ?? {});
-  if (fixed.some((name, i) => read.key[i] !== name) || fixed.length >= read.key.length) {
-    throw new ConfigError(`readInKeyOrder: prefix columns (${fixed.join(', ')}) must be the first key columns of "${read.table}" (${read.key.join(', ')}), leaving at least one`, 'prefix');
-  }
-  const fixedValues = fixed.map((name) => read.prefix![name]);
-  const rest = read.key.slice(fixed.length);
-  const key = rest.map(quoteIdentifier);
-  const columns = [...new Set([...rest, ...read.columns.filter((c) => !fixed.includes(c))])].map(quoteIdentifier).join(', ');
-  const equal = fixed.map((name, i) => `${quoteIdentifier(name)} = ${param(i + 1)}`);
+  const key = read.key.map(quoteIdentifier);
+  const columns = [...new Set([...read.key, ...read.columns])].map(quoteIdentifier).join(', ');
   const from = `SELECT ${columns} FROM ${quoteIdentifier(read.table)}`;
   const order = `ORDER BY ${key.join(', ')} LIMIT ${chunkSize}`;
-  const first = `${from}${equal.length ? ` WHERE ${equal.join(' AND ')}` : ''} ${order}`;
-  const range = `(${key.join(', ')}) > (${key.map((_, i) => param(fixed.length + i + 1)).join(', ')})`;
-  const after = `${from} WHERE ${[...equal, range].join(' AND ')} ${order}`;
-  const page = (last: unknown[] | undefined) => (last === undefined ? store.query<R>(first, fixedValues) : store.query<R>(after, [...fixedValues, ...last]));
+  const first = `${from} ${order}`;
+  const after = `${from} WHERE (${key.join(', ')}) > (${key.map((_, i) => param(i + 1)).join(', ')}) ${order}`;
+  const page = (last: unknown[] | undefined) => (last === undefined ? store.query<R>(first) : store.query<R>(after, last));
   // The next page is asked for before this one is handed out, so the store reads it while the
   // caller works on this one (two pages in memory at most).
   let next: Promise<R[]> | undefined = page(undefined);
@@ -67,23 +55,10 @@ export async function* readInKeyOrder<R extends Row = Row>(store: Store, read: K
     if (rows.length === 0) return;
     if (rows.length === chunkSize) {
       const tail = rows[rows.length - 1]!;
-      next = page(rest.map((k) => tail[k]));
+      next = page(read.key.map((k) => tail[k]));
       next.catch(() => undefined); // awaited on the next turn; a caller that stops early leaves it unawaited
     }
     yield rows;
   }
 }
 
-/**
- * The distinct values of a table's first key column, in order, each found with one index seek
- * (a recursive query hopping from value to value), so a table of millions of rows with a few
- * distinct leading values answers at once instead of after a full scan.
- */
-export async function distinctKeyValues(store: Store, table: string, column: string): Promise<unknown[]> {
-  const t = quoteIdentifier(table);
-  const c = quoteIdentifier(column);
-  const rows = await store.query<{ v: unknown }>(
-    `WITH RECURSIVE hop(v) AS (SELECT MIN(${c}) FROM ${t} UNION ALL SELECT (SELECT MIN(${c}) FROM ${t} WHERE ${c} > hop.v) FROM hop WHERE hop.v IS NOT NULL) SELECT v FROM hop WHERE v IS NOT NULL`,
-  );
-  return rows.map((row) => row.v);
-}

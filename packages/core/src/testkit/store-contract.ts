@@ -11,7 +11,7 @@
  */
 import { expect, type TestAPI } from 'vitest';
 import { ConfigError, SluiceError, StoreError } from '../errors.js';
-import { distinctKeyValues, readInKeyOrder } from '../keyset.js';
+import { readInKeyOrder } from '../keyset.js';
 import { quoteIdentifier } from '../sql.js';
 import type { ColumnSpec, DeadLetter, Row, Store, TableSpec, WriteBatch } from '../types.js';
 import { randomName } from './services.js';
@@ -556,15 +556,6 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     const read = chunks.flat().map((row) => normalise(row, NUMERIC));
     expect(read).toEqual(await h.rows(spec.name, ['id', 'seq', 'val'], ['id', 'seq']));
     expect(new Set(read.map((row) => `${String(row.id)}/${String(row.seq)}`)).size).toBe(250);
-    // The distinct leading values, by index hops, and each one's rows alone (its key column not read back).
-    const ids = await distinctKeyValues(h.store, spec.name, 'id');
-    const expected = (await h.store.query<{ id: string }>(`SELECT DISTINCT id FROM ${quoteIdentifier(spec.name)} ORDER BY id`)).map((r) => r.id);
-    expect(ids).toEqual(expected);
-    expect(ids).toHaveLength(5);
-    for (const id of ids) {
-      const own = (await chunksOf(readInKeyOrder(h.store, { table: spec.name, key: spec.key, columns: ['val'], chunkSize: 9, param: h.param, prefix: { id } }))).flat();
-      expect(own.map((row) => normalise(row, NUMERIC))).toEqual(read.filter((row) => row.id === id).map(({ seq, val }) => ({ seq, val })));
-    }
   });
 
   test('stream: close() with a stream left open resolves, and the stream then rejects', async (h) => {
