@@ -10,12 +10,13 @@ import { generateLake } from './generate.js';
 import { MIGRATIONS, migrateWarehouse } from './migrations/index.js';
 import { renderJson, renderText, writeReport } from './report.js';
 import { runSchedule } from './schedule.js';
+import { warehouseStoreOptions } from './store-settings.js';
 
 const say = (line: string): void => console.error(line);
 
 /** Opens the store and brings the warehouse to the last migration. */
 async function openWarehouse(options: StoreOptions, shutdown: Shutdown): Promise<Store> {
-  const store = shutdown.own(await openStoreTarget(options.store, { pg: { schema: options.schema, applicationName: 'vehicle-events' } }));
+  const store = shutdown.own(await openStoreTarget(options.store, warehouseStoreOptions(options.schema)));
   for (const m of await migrateWarehouse(store, MIGRATIONS)) if (m.applied) say(`migration ${m.version} (${m.name}) applied`);
   return store;
 }
