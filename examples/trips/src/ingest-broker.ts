@@ -31,6 +31,8 @@ export interface BrokerIngestOptions {
 }
 
 const GROUP = 'trips-loaders';
+/** How long consumers get to stop after SIGTERM once the ingestion is done, before SIGKILL. */
+const STOP_GRACE_MS = 10_000;
 
 export async function ingestThroughBroker(options: BrokerIngestOptions): Promise<IngestCounts> {
   const target = parseBrokerUrl(options.brokerUrl);
@@ -112,7 +114,16 @@ export async function ingestThroughBroker(options: BrokerIngestOptions): Promise
     for (const run of local) await run.stop();
     const exits = [...children].map((child) => once(child, 'exit'));
     for (const child of children) child.kill('SIGTERM');
+    // A consumer that does not stop within the grace period is killed: the ingestion is over and
+    // everything acked is committed, so nothing is lost, and a hung shutdown cannot hang this run.
+    const grace = setTimeout(() => {
+      for (const child of children) {
+        console.error(`trips: consumer ${child.pid} did not stop within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing it (what it acked is committed)`);
+        child.kill('SIGKILL');
+      }
+    }, STOP_GRACE_MS);
     await Promise.all(exits);
+    clearTimeout(grace);
     view.close();
   }
   const persisted = await newTrips(options.store, ingestion);
