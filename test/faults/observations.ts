@@ -56,3 +56,16 @@ function workedAt(w: WorkerRecord, when: (at: number) => boolean): boolean {
   const work = w.role === 'producer' ? 'published' : 'delivery';
   return w.events.some((e) => e.type === work && when(Number(e.at)));
 }
+
+/** What each worker did from 2 s before a fault to 2 s after it, for a failure message. */
+export function timeline(outcome: CrashOutcome, fault: InjectedFault): string {
+  const from = fault.startedAt - 2000;
+  const to = fault.endedAt + 2000;
+  const lines = outcome.workers.map((w) => {
+    const events = w.events
+      .filter((e) => Number(e.at) >= from && Number(e.at) <= to)
+      .map((e) => `${e.type}${e.count !== undefined ? `(${String(e.count)})` : ''}@${Number(e.at) - fault.startedAt}`);
+    return `${w.name}: ${events.join(' ') || 'nothing'}`;
+  });
+  return `times in ms from the fault's start; down at ${fault.downAt - fault.startedAt}, up at ${fault.upAt - fault.startedAt}, ended at ${fault.endedAt - fault.startedAt}\n${lines.join('\n')}`;
+}
