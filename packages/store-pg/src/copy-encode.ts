@@ -95,30 +95,49 @@ const MAX_TIME_MS = 8.64e15;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const PAD2 = Array.from({ length: 60 }, (_, i) => pad(i, 2));
 const PAD3 = Array.from({ length: 1000 }, (_, i) => pad(i, 3));
-/** The `YYYY-MM-DDT` prefix of the last day formatted: rows of one batch mostly share their day. */
+/**
+ * The `YYYY-MM-DDT` prefixes of the days formatted lately: a batch's timestamps mostly fall on a
+ * few days (a sensor file's rows alternate between its minute and expiry dates 87 to 89 days on).
+ * The cache starts over when it holds {@link MAX_CACHED_DAYS}.
+ */
+const dayPrefixes = new Map<number, string>();
+const MAX_CACHED_DAYS = 256;
+
 let lastDay = Number.NaN;
-let lastDayPrefix = '';
+let lastPrefix = '';
+
+function dayPrefix(day: number): string {
+  if (day === lastDay) return lastPrefix;
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= MAX_CACHED_DAYS) dayPrefixes.clear();
+    const iso = new Date(day * DAY_MS).toISOString();
+    prefix = iso.slice(0, iso.indexOf('T') + 1);
+    dayPrefixes.set(day, prefix);
+  }
+  lastDay = day;
+  lastPrefix = prefix;
+  return prefix;
+}
 
 /**
  * Epoch milliseconds as ISO 8601 UTC, as `Date#toISOString` would write it, several times faster:
- * the date part is cached per day and the time of day is built from lookup tables.
+ * the date part is cached per day and the time of day is built from lookup tables. `undefined`
+ * outside the range of a `Date`. A writer that hands a COPY its timestamps as text formats them
+ * with this (and can format a value shared by many rows once).
  */
 export function isoFromEpochMs(ms: number): string | undefined {
   if (!(Math.abs(ms) <= MAX_TIME_MS)) return undefined;
   const t = Math.trunc(ms) + 0; // + 0 turns -0 into 0
   const day = Math.floor(t / DAY_MS);
-  if (day !== lastDay) {
-    const iso = new Date(day * DAY_MS).toISOString();
-    lastDayPrefix = iso.slice(0, iso.indexOf('T') + 1);
-    lastDay = day;
-  }
+  const prefix = dayPrefix(day);
   let rest = t - day * DAY_MS;
   const hours = Math.floor(rest / 3_600_000);
   rest -= hours * 3_600_000;
   const minutes = Math.floor(rest / 60_000);
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
-  return `${lastDayPrefix}${PAD2[hours]!}:${PAD2[minutes]!}:${PAD2[seconds]!}.${PAD3[rest - seconds * 1000]!}Z`;
+  return `${prefix}${PAD2[hours]!}:${PAD2[minutes]!}:${PAD2[seconds]!}.${PAD3[rest - seconds * 1000]!}Z`;
 }
 
 function isoOf(ms: number, value: unknown): string {

@@ -7,5 +7,5 @@ export { createPgStore } from './pg-store.js';
 export type { PgStoreOptions } from './options.js';
 export { PgStoreError, isRetriablePgError, toStoreError } from './errors.js';
 export { PG_TYPES } from './ddl.js';
-export { escapeCopyText, encodeCopyRows, copyPlan, RowEncodingError } from './copy-encode.js';
+export { escapeCopyText, encodeCopyRows, copyPlan, isoFromEpochMs, RowEncodingError } from './copy-encode.js';
 export type { CopyPlan, EncodeOptions, EncodedRows } from './copy-encode.js';

@@ -44,6 +44,14 @@ describe('isoFromEpochMs', () => {
     for (const ms of samples) expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
   });
 
+  it('stays exact when consecutive values alternate between many days (the day cache is bounded)', () => {
+    const days = Array.from({ length: 300 }, (_, d) => Date.UTC(2023, 0, 1) + d * 86_400_000);
+    for (let i = 0; i < 3000; i++) {
+      const ms = days[(i * 7) % days.length]! + ((i * 7919) % 86_400_000);
+      expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+
   it('refuses what is not a valid time', () => {
     for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, 8.64e15 + 1]) expect(isoFromEpochMs(ms)).toBeUndefined();
   });
