@@ -1,8 +1,11 @@
 /**
  * A Parquet file as hyparquet's `AsyncBuffer`: byte ranges read on demand through one file handle,
  * so a read holds the footer and the row group it decodes, never the whole file, and releases the
- * handle when it ends.
+ * handle when it ends. A small file (up to {@link WHOLE_FILE_BYTES}) is read whole at once, with
+ * blocking calls: four system calls of a few microseconds, where a file handle's five asynchronous
+ * operations cost some 200 µs of CPU per file (a folder of 43,201 per-minute files: 9 s).
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { describeError } from '@sluice/core';
 import type { AsyncBuffer } from 'hyparquet';
@@ -14,18 +17,63 @@ export interface ParquetFileBuffer extends AsyncBuffer {
   close(): Promise<void>;
 }
 
+/** Files up to this size are read whole, at once (the footer fetch would take up to 512 KiB of their end anyway). */
+export const WHOLE_FILE_BYTES = 1 << 20;
+
+/** A file read whole: the whole of it is its buffer, other slices are copies. */
+function wholeFile(bytes: Uint8Array): ParquetFileBuffer {
+  return {
+    byteLength: bytes.length,
+    slice: (start: number, end = bytes.length) => {
+      const to = Math.min(end, bytes.length);
+      return start === 0 && to === bytes.length && bytes.byteOffset === 0 && bytes.buffer.byteLength === to ? (bytes.buffer as ArrayBuffer) : bytes.slice(start, to).buffer;
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The whole of a small regular file, read with blocking calls; `undefined` when it is larger (or not a regular file). */
+function readSmallFile(path: string): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > WHOLE_FILE_BYTES) return undefined;
+    const bytes = new Uint8Array(stats.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const read = readSync(fd, bytes, done, bytes.length - done, done);
+      if (read === 0) return bytes.subarray(0, done); // it shrank meanwhile: the footer check will say so
+      done += read;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotOpen(path: string, sourceName: string, error: unknown): ParquetFileError {
+  return new ParquetFileError(
+    `Source "${sourceName}" cannot open ${path}: ${describeError(error)}. Check that the file exists and is readable.`,
+    sourceName,
+    path,
+    { cause: error },
+  );
+}
+
 /** Opens `path` for source `sourceName`; a missing, unreadable or non-regular file rejects with a `ParquetFileError`. */
 export async function openParquetFile(path: string, sourceName: string): Promise<ParquetFileBuffer> {
+  let small: Uint8Array | undefined;
+  try {
+    small = readSmallFile(path);
+  } catch (error) {
+    throw cannotOpen(path, sourceName, error);
+  }
+  if (small !== undefined) return wholeFile(small);
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new ParquetFileError(
-      `Source "${sourceName}" cannot open ${path}: ${describeError(error)}. Check that the file exists and is readable.`,
-      sourceName,
-      path,
-      { cause: error },
-    );
+    throw cannotOpen(path, sourceName, error);
   }
   let size: number;
   try {

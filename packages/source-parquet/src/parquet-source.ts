@@ -73,15 +73,7 @@ export function parquetSource<T = ParquetRecord>(options: ParquetSourceOptions):
   if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
     throw new ConfigError(`chunkRows must be a whole number of at least 1, got ${chunkRows}.`, 'chunkRows');
   }
-  const mapping: Required<TypeMappingOptions> = {
-    timestamps: options.timestamps ?? 'date',
-    int64: options.int64 ?? 'number',
-    decimals: options.decimals ?? 'number',
-    utf8: options.utf8 ?? true,
-  };
-  checkChoice(mapping.timestamps, 'timestamps', ['date', 'epoch-ms', 'epoch-ns']);
-  checkChoice(mapping.int64, 'int64', ['number', 'bigint']);
-  checkChoice(mapping.decimals, 'decimals', ['number', 'string']);
+  const mapping = resolveMapping(options);
   const parsers = parsersFor(mapping.timestamps);
 
   const openProducer = async (from: Position | undefined): Promise<ChunkProducer<T>> => {
@@ -102,6 +94,81 @@ export function parquetSource<T = ParquetRecord>(options: ParquetSourceOptions):
     name,
     read: (from?: Position, readOptions?: ReadOptions) => chunkedObservable(name, () => openProducer(from), readOptions?.flow),
   };
+}
+
+/** Options of {@link readParquetColumns}: those of the source, without `chunkRows` (a batch is a row group). */
+export type ParquetColumnsOptions = Omit<ParquetSourceOptions, 'chunkRows'>;
+
+/** The rows of one row group as columns, mapped as {@link parquetSource} maps values. */
+export interface ParquetColumns {
+  /** 0-based row group of these rows. */
+  rowGroup: number;
+  /** The file row (0-based) of the first value of each column. */
+  rowStart: number;
+  /** Rows in this batch: every column holds this many values. */
+  length: number;
+  /** The columns, in the order of `values`: `columns` of the options, or the file's in schema order. */
+  names: readonly string[];
+  /**
+   * One array per column; `values[k][i]` is column `names[k]` of file row `rowStart + i`. Typed
+   * arrays for required numeric columns (as hyparquet decodes them), arrays otherwise; `null` for
+   * a null and for a value that cannot be mapped (then listed in `rejects`). Dictionary-encoded
+   * columns share value objects between rows: do not mutate them.
+   */
+  values: readonly ArrayLike<ParquetValue>[];
+  /** Rows holding a value that cannot be mapped, in row order: the file row, its column, and why. */
+  rejects: readonly ParquetColumnReject[];
+}
+
+/** A value of a {@link ParquetColumns} batch that cannot be mapped (its row is a reject for {@link parquetSource}). */
+export interface ParquetColumnReject {
+  /** File row (0-based). */
+  row: number;
+  column: string;
+  /** What is wrong, e.g. `is not valid UTF-8 (3 bytes)`. */
+  reason: string;
+}
+
+/**
+ * Reads the Parquet file `options.path` column-wise: one {@link ParquetColumns} batch per row
+ * group, projected and type-mapped exactly as {@link parquetSource} does, in the same bounded
+ * memory (one row group's projected columns at a time), but without a record object per row: the
+ * path for bulk loads that check, convert and write a column at a time. A file that cannot be read
+ * throws the same `ParquetFileError` as the source's read fails with (batches of earlier row
+ * groups have been yielded by then); a value that cannot be mapped is `null` in its column and
+ * listed in the batch's `rejects`. The file is closed when the iteration ends, however it ends.
+ */
+export async function* readParquetColumns(options: ParquetColumnsOptions): AsyncGenerator<ParquetColumns, void, undefined> {
+  const name = options.name ?? basename(options.path);
+  const mapping = resolveMapping(options);
+  const parsers = parsersFor(mapping.timestamps);
+  const file = await openParquetFile(options.path, name);
+  try {
+    const metadata = await readFooter(file, name, options.path);
+    const plan = planColumns(metadata, options.columns, mapping, name, options.path);
+    const reader = new RowGroupReader<ParquetRecord>({ file, metadata, plan, name, path: options.path, chunkRows: DEFAULT_CHUNK_ROWS, parsers, mapping });
+    for (;;) {
+      const batch = await reader.nextColumns();
+      if (batch === undefined) return;
+      yield batch;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** The type mapping of the options, defaults filled in and checked. */
+function resolveMapping(options: TypeMappingOptions): Required<TypeMappingOptions> {
+  const mapping: Required<TypeMappingOptions> = {
+    timestamps: options.timestamps ?? 'date',
+    int64: options.int64 ?? 'number',
+    decimals: options.decimals ?? 'number',
+    utf8: options.utf8 ?? true,
+  };
+  checkChoice(mapping.timestamps, 'timestamps', ['date', 'epoch-ms', 'epoch-ns']);
+  checkChoice(mapping.int64, 'int64', ['number', 'bigint']);
+  checkChoice(mapping.decimals, 'decimals', ['number', 'string']);
+  return mapping;
 }
 
 function checkChoice(value: string, option: string, allowed: readonly string[]): void {
@@ -245,6 +312,54 @@ class RowGroupReader<T> {
       this.group++;
     }
     return out;
+  }
+
+  /** The rest of the current row group as columns, or `undefined` at the end of the file. */
+  async nextColumns(): Promise<ParquetColumns | undefined> {
+    const groups = this.options.metadata.row_groups.length;
+    while (this.group < groups && this.groupStarts[this.group + 1]! <= this.row) this.group++;
+    if (this.group >= groups) return undefined;
+    const decoded = this.decoded ?? (await this.decode(this.group));
+    this.decoded = undefined;
+    const from = this.row;
+    this.row = decoded.end;
+    this.group++;
+    return this.columnsOf(decoded, from, decoded.end);
+  }
+
+  /** Absolute rows `[from, to)` of `decoded` as mapped columns, with the values that cannot be mapped. */
+  private columnsOf(decoded: DecodedGroup, from: number, to: number): ParquetColumns {
+    const { converters, names } = this.options.plan;
+    const length = to - from;
+    const values: ArrayLike<ParquetValue>[] = [];
+    const bad: ParquetColumnReject[] = [];
+    for (let k = 0; k < names.length; k++) {
+      const data = decoded.columns[k]!;
+      const offset = from - decoded.bases[k]!;
+      const convert = converters[k];
+      if (!Array.isArray(data) && convert === undefined) {
+        // A typed array (a required numeric column): already final.
+        values.push((offset === 0 && data.length === length ? data : data.slice(offset, offset + length)) as ArrayLike<ParquetValue>);
+        continue;
+      }
+      // hyparquet's array is this reader's: converted in place when it holds exactly these rows.
+      const out = Array.isArray(data) && offset === 0 && data.length === length ? (data as ParquetValue[]) : new Array<ParquetValue>(length);
+      for (let i = 0; i < length; i++) {
+        let value: unknown = data[offset + i];
+        if (value === undefined || value === null) value = null;
+        else if (convert !== undefined) {
+          value = convert(value);
+          if (value instanceof BadValue) {
+            bad.push({ row: from + i, column: names[k]!, reason: value.reason });
+            value = null;
+          }
+        }
+        out[i] = value as ParquetValue;
+      }
+      values.push(out);
+    }
+    if (bad.length > 1) bad.sort((a, b) => a.row - b.row);
+    return { rowGroup: decoded.index, rowStart: from, length, names, values, rejects: bad };
   }
 
   /** Fetches and decodes the planned columns of row group `index` from the current row on. */

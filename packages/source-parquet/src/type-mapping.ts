@@ -70,19 +70,57 @@ function floorDiv(a: bigint, b: bigint): bigint {
 
 const asBigInt = (value: bigint | number): bigint => (typeof value === 'bigint' ? value : BigInt(value));
 
+/** One 64-bit integer seen as its two 32-bit halves (low half first on little-endian machines). */
+const INT64 = new BigInt64Array(1);
+const HALVES = new Int32Array(INT64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * `floor(value / divisor)` of a signed 64-bit integer as a number, without BigInt division (the
+ * per-value cost of decoding micro- and nanosecond timestamps). With value = hi · 2^32 + lo and
+ * 2^32 = q · divisor + r: floor(value / divisor) = hi · q + floor((hi · r + lo) / divisor), each
+ * term exact in a double for every result a `Date` can hold (|ms| ≤ 8.64e15). Values beyond 64
+ * bits take the BigInt path.
+ */
+function floorDivider(divisor: number): (value: bigint) => number {
+  const q = Math.floor(2 ** 32 / divisor);
+  const r = 2 ** 32 - q * divisor;
+  const big = BigInt(divisor);
+  return (value) => {
+    // Beyond 64 bits (INT96 timestamps far from 1970 can be): BigInt division, exact.
+    if (!LITTLE_ENDIAN || value < INT64_MIN || value > INT64_MAX) return Number(floorDiv(value, big));
+    INT64[0] = value;
+    const lo = HALVES[0]! >>> 0;
+    const hi = HALVES[1]!;
+    return hi * q + Math.floor((hi * r + lo) / divisor);
+  };
+}
+
+/** Milliseconds (floored) of nanoseconds, and of microseconds. */
+export const msOfNanos = floorDivider(1_000_000);
+export const msOfMicros = floorDivider(1000);
+
 /** The hyparquet parsers for timestamps, strings and JSON under `timestamps`. */
 export function parsersFor(timestamps: TimestampMapping): Partial<ParquetParsers> {
   const fromNanos =
     timestamps === 'epoch-ns'
       ? (nanos: bigint) => nanos
       : timestamps === 'epoch-ms'
-        ? (nanos: bigint) => Number(floorDiv(nanos, 1_000_000n))
-        : (nanos: bigint) => new Date(Number(floorDiv(nanos, 1_000_000n)));
+        ? (nanos: bigint) => msOfNanos(nanos)
+        : (nanos: bigint) => new Date(msOfNanos(nanos));
+  const fromMicros =
+    timestamps === 'epoch-ns'
+      ? (micros: bigint) => micros * 1000n
+      : timestamps === 'epoch-ms'
+        ? (micros: bigint) => msOfMicros(micros)
+        : (micros: bigint) => new Date(msOfMicros(micros));
   const fromMillis =
     timestamps === 'epoch-ns' ? (ms: bigint) => ms * 1_000_000n : timestamps === 'epoch-ms' ? (ms: bigint) => Number(ms) : (ms: bigint) => new Date(Number(ms));
   return {
     timestampFromMilliseconds: (millis: bigint) => fromMillis(asBigInt(millis)),
-    timestampFromMicroseconds: (micros: bigint) => fromNanos(asBigInt(micros) * 1000n),
+    timestampFromMicroseconds: (micros: bigint) => fromMicros(asBigInt(micros)),
     timestampFromNanoseconds: (nanos: bigint) => fromNanos(asBigInt(nanos)),
     stringFromBytes: (bytes: Uint8Array) => bytes && textOf(bytes),
     jsonFromBytes: (bytes: Uint8Array) => {
