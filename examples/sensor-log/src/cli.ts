@@ -25,7 +25,9 @@ const usage = `Usage:
                 worker processes (default 2) sharing them in a consumer group
       --json    last stdout line {"files":…,"rows":…,"skipped":…,"rejected":…}
       --topic   topic of the file names (default sensor-log.files; group: TOPIC.loaders)
-  sensor-log worker DIR --store URL --broker URL [--topic T] [--consumer NAME] [--visibility-ms MS]
+      --unit-files N   most files per transaction on PostgreSQL (default 8; SQLite: 1)
+      --concurrency N  units in flight in one process (default 2 on PostgreSQL, 1 on SQLite)
+  sensor-log worker DIR --store URL --broker URL [--topic T] [--consumer NAME] [--visibility-ms MS] [--unit-files N]
       One worker of a scaled-out load (load --broker starts them).
   sensor-log er
       Prints the schema as a Mermaid ER diagram, generated from the migrations.`;
@@ -96,12 +98,14 @@ async function load(argv: string[]): Promise<void> {
       workers: { type: 'string' },
       json: { type: 'boolean' },
       concurrency: { type: 'string' },
+      'unit-files': { type: 'string' },
       'visibility-ms': { type: 'string' },
       topic: { type: 'string' },
     },
     positionals: { min: 1, max: 1, names: 'DIR' },
   });
   const dir = positionals[0]!;
+  const unitFiles = integerOption('unit-files', values['unit-files'], { min: 1, max: 1000 });
   const workers = integerOption('workers', values.workers, { min: 1, max: 64 });
   if (workers !== undefined && !values.broker) throw new ConfigError('--workers needs --broker URL (the workers share the files through it)', 'workers');
   const shutdown = createShutdown();
@@ -129,10 +133,11 @@ async function load(argv: string[]): Promise<void> {
           reporter,
           ...(values.topic ? { topic: values.topic } : {}),
           ...(visibility ? { visibilityTimeoutMs: visibility } : {}),
+          ...(unitFiles ? { unitFiles } : {}),
         });
       } else {
         const concurrency = integerOption('concurrency', values.concurrency, { min: 1, max: 16 });
-        summary = await loadFolder({ store, dir, reporter, onFile: tell, signal: abort.signal, ...(concurrency ? { concurrency } : {}) });
+        summary = await loadFolder({ store, dir, reporter, onFile: tell, signal: abort.signal, ...(concurrency ? { concurrency } : {}), ...(unitFiles ? { unitFiles } : {}) });
       }
       reporter.done(abort.signal.aborted);
     } finally {
@@ -150,7 +155,14 @@ async function load(argv: string[]): Promise<void> {
 async function worker(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommandLine(argv, {
     usage,
-    options: { store: { type: 'string' }, broker: { type: 'string' }, consumer: { type: 'string' }, 'visibility-ms': { type: 'string' }, topic: { type: 'string' } },
+    options: {
+      store: { type: 'string' },
+      broker: { type: 'string' },
+      consumer: { type: 'string' },
+      'visibility-ms': { type: 'string' },
+      topic: { type: 'string' },
+      'unit-files': { type: 'string' },
+    },
     positionals: { min: 1, max: 1, names: 'DIR' },
   });
   if (!values.broker) throw new ConfigError('worker needs --broker URL', 'broker');
@@ -161,6 +173,7 @@ async function worker(argv: string[]): Promise<void> {
     const abort = new AbortController();
     void shutdown.signalled.then(() => abort.abort());
     const visibility = integerOption('visibility-ms', values['visibility-ms'], { min: 100 });
+    const unitFiles = integerOption('unit-files', values['unit-files'], { min: 1, max: 1000 });
     const summary = await runWorker({
       store,
       broker,
@@ -170,6 +183,7 @@ async function worker(argv: string[]): Promise<void> {
       ...(values.consumer ? { consumer: values.consumer } : {}),
       ...(values.topic ? { topic: values.topic } : {}),
       ...(visibility ? { visibilityTimeoutMs: visibility } : {}),
+      ...(unitFiles ? { unitFiles } : {}),
     });
     console.log(JSON.stringify(summary));
   } finally {

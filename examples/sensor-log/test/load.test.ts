@@ -10,6 +10,7 @@ import type { Store } from '@sluice/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteName, minuteRows, parquetBytes, sensorPlan } from '../src/generate.js';
 import { loadFolder } from '../src/load.js';
+import { FileLoader } from '../src/load-file.js';
 import { assertIntegrity, generateFiles, JAN1, openMigrated, p, pgTarget, scalar, sqliteTarget, tempDir, type TestTarget } from './support.js';
 
 const targets: [string, (dir: string) => Promise<TestTarget | undefined>][] = [
@@ -91,6 +92,25 @@ for (const [label, makeTarget] of targets) {
       expect(await assertIntegrity(store)).toBe(3 * 1914 + 1000);
     });
 
+    it('writes a unit of several files in one transaction, with one checkpoint per file; adds a file nobody added', async (ctx) => {
+      if (!target) return ctx.skip();
+      const units = join(dir, 'units');
+      await import('node:fs/promises').then((fs) => fs.mkdir(units));
+      await generateFiles(units, 5, { from: JAN1 + 5 * 3600_000 });
+      const before = await assertIntegrity(store);
+      // Units of 1, 2 and 2 files (one file each on SQLite).
+      expect(await loadFolder({ store, dir: units, unitFiles: 2 })).toEqual({ files: 5, rows: 5 * 1914, skipped: 0, rejected: 0, quarantined: 0 });
+      expect(await assertIntegrity(store)).toBe(before + 5 * 1914);
+      // The database turned the units' checkpoints into the files' own.
+      expect(await scalar(store, `SELECT COUNT(*) FROM sluice_checkpoints WHERE stream LIKE 'sensor-log-unit:%'`)).toBe(0);
+      expect(await scalar(store, `SELECT COUNT(*) FROM sluice_checkpoints WHERE stream LIKE 'sensor-log:2023-01-01 05:%'`)).toBe(5);
+      // A file whose source_file row nobody added (its name did not come from a planned load): its rows are refused, the row added, the write done again.
+      await generateFiles(units, 1, { from: JAN1 + 6 * 3600_000 });
+      const outcome = await new FileLoader(store, units).load('2023-01-01 06:00:00.parquet');
+      expect(outcome).toMatchObject({ status: 'loaded', rows: 1914 });
+      expect(await assertIntegrity(store)).toBe(before + 6 * 1914);
+    });
+
     it('loads CSV files and Parquet files written by DuckDB', async (ctx) => {
       if (!target) return ctx.skip();
       const other = join(dir, 'other');
@@ -116,7 +136,7 @@ for (const [label, makeTarget] of targets) {
         ['2023-01-01 02:00:00.parquet', 1914],
       ]);
       expect(await scalar(store, `SELECT COUNT(*) FROM datalog d JOIN source_file f ON f.id = d.file_id WHERE f.name = '2023-01-01 02:00:00.parquet' AND d.create_at = ${store.name === 'pg' ? "'2023-01-01T02:00:00Z'" : String(JAN1 + 7200_000)}`)).toBe(1914);
-      expect(await assertIntegrity(store)).toBe(6 * 1914 + 1000);
+      expect(await assertIntegrity(store)).toBe(12 * 1914 + 1000);
     });
   });
 }
