@@ -4,10 +4,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, StatusReporter, type Store } from '@sluice/core';
-import { choiceOption, createProgressView, createShutdown, integerOption, openBroker, openStore, parseCommandLine, runMain } from '@sluice/runtime';
+import { choiceOption, createProgressView, createShutdown, integerOption, openBroker, openStore, parseCommandLine, runMain, type ProgressTotal } from '@sluice/runtime';
 import { generate, minutes } from './generate.js';
 import type { FileOutcome } from './load-file.js';
-import { loadFolder, type LoadSummary } from './load.js';
+import { loadFolder, type LoadPlan, type LoadSummary } from './load.js';
 import { erDiagram, migrateSchema } from './schema.js';
 import { coordinate, runWorker } from './workers.js';
 
@@ -114,7 +114,13 @@ async function load(argv: string[]): Promise<void> {
     const store = await openMigrated(storeUrl, shutdown);
     const reporter = new StatusReporter(`load:${dir}`);
     const view = createProgressView();
-    view.track(reporter.status$);
+    // Percent and ETA from the bytes of the files to load, known before the first progress event.
+    const totals: Record<string, ProgressTotal> = {};
+    const onPlan = (plan: LoadPlan) => {
+      totals[reporter.pipeline] = { bytes: plan.bytes };
+      reporter.emit({ type: 'started' }); // the view's clock for rate and ETA starts here
+    };
+    view.track(reporter.status$, { totals });
     const abort = new AbortController();
     void shutdown.signalled.then(() => abort.abort());
     const started = Date.now();
@@ -131,13 +137,14 @@ async function load(argv: string[]): Promise<void> {
           brokerUrl: values.broker,
           workers: workers ?? 2,
           reporter,
+          onPlan,
           ...(values.topic ? { topic: values.topic } : {}),
           ...(visibility ? { visibilityTimeoutMs: visibility } : {}),
           ...(unitFiles ? { unitFiles } : {}),
         });
       } else {
         const concurrency = integerOption('concurrency', values.concurrency, { min: 1, max: 16 });
-        summary = await loadFolder({ store, dir, reporter, onFile: tell, signal: abort.signal, ...(concurrency ? { concurrency } : {}), ...(unitFiles ? { unitFiles } : {}) });
+        summary = await loadFolder({ store, dir, reporter, onPlan, onFile: tell, signal: abort.signal, ...(concurrency ? { concurrency } : {}), ...(unitFiles ? { unitFiles } : {}) });
       }
       reporter.done(abort.signal.aborted);
     } finally {

@@ -44,19 +44,36 @@ export async function listFiles(dir: string): Promise<string[]> {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** A file that needs loading: new, or changed since its load (`state` is what was loaded). */
+export interface TodoFile {
+  file: string;
+  state: FileState | null;
+  size: number;
+  mtimeMs: number;
+}
+
 /** The files that need loading (new, or changed since their load), with their known state; and how many are skipped. */
-export async function filesToLoad(store: Store, dir: string): Promise<{ todo: { file: string; state: FileState | null }[]; skipped: number }> {
+export async function filesToLoad(store: Store, dir: string): Promise<{ todo: TodoFile[]; skipped: number }> {
   const states = await readFileStates(store);
-  const todo: { file: string; state: FileState | null }[] = [];
+  const todo: TodoFile[] = [];
   let skipped = 0;
   for (const file of await listFiles(dir)) {
     const state = states.get(file);
-    const stats = statSync(join(dir, file));
-    if (unchanged(state, stats.size, stats.mtimeMs)) skipped++;
-    else todo.push({ file, state: state ?? null });
+    const { size, mtimeMs } = statSync(join(dir, file));
+    if (unchanged(state, size, mtimeMs)) skipped++;
+    else todo.push({ file, state: state ?? null, size, mtimeMs });
   }
   return { todo, skipped };
 }
+
+/** What a load is about to do, for a progress view's percent and ETA. */
+export interface LoadPlan {
+  files: number;
+  bytes: number;
+}
+
+/** The plan of `todo`. */
+export const planOf = (todo: readonly TodoFile[]): LoadPlan => ({ files: todo.length, bytes: todo.reduce((sum, t) => sum + t.size, 0) });
 
 /**
  * Files per unit (transaction) on PostgreSQL: 15,312 rows, a COPY of ~1.5 MB. Larger units save a
@@ -94,6 +111,8 @@ export interface LoadFolderOptions {
   onFile?: (outcome: FileOutcome) => void;
   /** Set to stop taking new units (a signal); units in flight finish. */
   signal?: AbortSignal;
+  /** Called once the files to load are known, before the first is read. */
+  onPlan?: (plan: LoadPlan) => void;
 }
 
 /** Loads the folder in this process. */
@@ -102,14 +121,19 @@ export async function loadFolder(options: LoadFolderOptions): Promise<LoadSummar
   const summary = emptySummary();
   const { todo, skipped } = await filesToLoad(store, dir);
   summary.skipped = skipped;
+  options.onPlan?.(planOf(todo));
   const loader = new FileLoader(store, dir);
   await loader.addFiles(todo.map((t) => t.file));
   const max = loader.unitsOfSeveralFiles ? (options.unitFiles ?? DEFAULT_UNIT_FILES) : 1;
-  const planned = units<UnitFile>(todo, max);
+  const planned = units<UnitFile & { size: number }>(todo, max);
   let next = 0;
+  // Bytes of the files done so far: the `offset` of progress events, against the plan's bytes.
+  let bytesDone = 0;
   const lane = async () => {
     while (next < planned.length && !options.signal?.aborted) {
-      const outcomes = await loader.loadUnit(planned[next++]!);
+      const unit = planned[next++]!;
+      const outcomes = await loader.loadUnit(unit);
+      for (const file of unit) bytesDone += file.size;
       let rows = 0;
       let rejected = 0;
       for (const outcome of outcomes) {
@@ -119,7 +143,7 @@ export async function loadFolder(options: LoadFolderOptions): Promise<LoadSummar
         if (outcome.reasons.length > 0) reporter?.rejected(outcome.reasons.map((reason) => ({ reason })));
         options.onFile?.(outcome);
       }
-      reporter?.read(rows + rejected);
+      reporter?.read(rows + rejected, { offset: bytesDone });
       reporter?.persisted(rows);
     }
   };

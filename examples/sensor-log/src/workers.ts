@@ -7,13 +7,11 @@
  * matches, or its rows' keys refuse the second copy.
  */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Subject } from 'rxjs';
 import { consumeUntilStopped, type Broker, type Delivery, type StatusReporter, type Store } from '@sluice/core';
 import { WorkerError } from './errors.js';
 import { FileLoader, readFileStates, unchanged, type FileOutcome } from './load-file.js';
-import { count, emptySummary, filesToLoad, DEFAULT_UNIT_FILES, type LoadSummary } from './load.js';
+import { count, emptySummary, filesToLoad, planOf, DEFAULT_UNIT_FILES, type LoadPlan, type LoadSummary, type TodoFile } from './load.js';
 
 /** The topic and group of a folder's file names. */
 export const FILES_TOPIC = 'sensor-log.files';
@@ -115,6 +113,57 @@ export interface CoordinateOptions {
   onWorker?: (pid: number) => void;
   /** Most files per unit (default: enough units for every lane of every worker several times over, at most {@link DEFAULT_UNIT_FILES}). */
   unitFiles?: number;
+  /** Called once the files to load are known, before the workers start. */
+  onPlan?: (plan: LoadPlan) => void;
+  /** How often the workers' progress is read from the checkpoints (default 2 000 ms). */
+  progressMs?: number;
+}
+
+/** The counts of the files of `todo` whose checkpoints show them loaded as they are, and the bytes of those files. */
+async function checkpointed(store: Store, todo: readonly TodoFile[]): Promise<{ summary: LoadSummary; bytes: number; missing: string[] }> {
+  const states = await readFileStates(store);
+  const summary = emptySummary();
+  const missing: string[] = [];
+  let bytes = 0;
+  for (const { file, size, mtimeMs } of todo) {
+    const state = states.get(file);
+    if (!unchanged(state, size, mtimeMs)) {
+      missing.push(file);
+      continue;
+    }
+    bytes += size;
+    count(summary, { file, status: state!.quarantined ? 'quarantined' : 'loaded', rows: state!.rows, rejected: state!.rejected, reasons: [] });
+  }
+  return { summary, bytes, missing };
+}
+
+/**
+ * Reports to `reporter`, every `everyMs` until stopped, the rows of the files the workers have
+ * committed so far (from the checkpoints, so a worker's death costs nothing here); `stop` reports
+ * the last of them and resolves with the final reading.
+ */
+function reportCheckpoints(store: Store, todo: readonly TodoFile[], reporter: StatusReporter | undefined, everyMs: number) {
+  let reported = { read: 0, persisted: 0 };
+  const report = async () => {
+    const now = await checkpointed(store, todo);
+    const read = now.summary.rows + now.summary.rejected;
+    reporter?.read(read - reported.read, { offset: now.bytes });
+    reporter?.persisted(now.summary.rows - reported.persisted);
+    reported = { read, persisted: now.summary.rows };
+    return now;
+  };
+  let polling: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    // A slow read is not stacked on by the next tick; a failed one is retried at the next.
+    polling = polling.then(report).catch(() => undefined);
+  }, everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await polling;
+      return report();
+    },
+  };
 }
 
 /**
@@ -146,6 +195,7 @@ export function unitFilesFor(files: number, lanes: number): number {
 export async function coordinate(options: CoordinateOptions): Promise<LoadSummary> {
   const { store, broker, dir } = options;
   const { todo, skipped } = await filesToLoad(store, dir);
+  options.onPlan?.(planOf(todo));
   // The files' source_file rows in a few transactions here, not one more commit per file in the workers.
   await new FileLoader(store, dir).addFiles(todo.map((t) => t.file));
   const now = Date.now();
@@ -172,7 +222,8 @@ export async function coordinate(options: CoordinateOptions): Promise<LoadSummar
     String(options.unitFiles ?? unitFilesFor(todo.length, options.workers * 2)),
     ...(options.visibilityTimeoutMs ? ['--visibility-ms', String(options.visibilityTimeoutMs)] : []),
   ];
-  const exits = await Promise.all(
+  const progress = reportCheckpoints(store, todo, options.reporter, options.progressMs ?? 2000);
+  const exited = Promise.all(
     Array.from({ length: options.workers }, (_, i) =>
       new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         const child = spawn(process.execPath, args(i), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...options.env } });
@@ -185,21 +236,13 @@ export async function coordinate(options: CoordinateOptions): Promise<LoadSummar
       }),
     ),
   );
-  const summary = emptySummary();
+  const exits = await exited.catch(async (error: unknown) => {
+    await progress.stop().catch(() => undefined);
+    throw error;
+  });
+  // The counts come from the checkpoints, so they are exact even when a worker was killed.
+  const { summary, missing } = await progress.stop();
   summary.skipped = skipped;
-  const states = await readFileStates(store);
-  const missing: string[] = [];
-  for (const { file } of todo) {
-    const state = states.get(file);
-    const stats = statSync(join(dir, file));
-    if (!unchanged(state, stats.size, stats.mtimeMs)) {
-      missing.push(file);
-      continue;
-    }
-    count(summary, { file, status: state!.quarantined ? 'quarantined' : 'loaded', rows: state!.rows, rejected: state!.rejected, reasons: [] });
-  }
-  options.reporter?.read(summary.rows + summary.rejected);
-  options.reporter?.persisted(summary.rows);
   const failed = exits.filter((e) => e.code !== 0);
   if (missing.length > 0) {
     throw new WorkerError(
