@@ -45,7 +45,6 @@ interface ProductState {
   top: { entry: RankedParameter; pairs: AlignedPairs }[];
 }
 
-/** Ranking order: smallest lag-corrected p first, then strongest |r| (p-values that underflow to 0 tie), ties by parameter id. */
 /**
  * Strongest relation first: |r| at each parameter's chosen lag, then the corrected p, then the id.
  * Within a product every parameter has the same intervals and the same lag grid, so |r| orders
