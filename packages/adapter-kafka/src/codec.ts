@@ -2,15 +2,20 @@
  * Envelope ↔ Kafka record. Pure: no I/O.
  *
  * A record carries the envelope's key as its key, `JSON.stringify(value)` as its value, the
- * timestamp as Kafka's record timestamp and the headers as record headers. A timestamp Kafka cannot
- * hold exactly (fractional, negative, beyond 2^53) travels in the `sluice-timestamp` header too.
+ * envelope's headers as record headers and its timestamp, exactly, in the `sluice-timestamp`
+ * header. Kafka's own record timestamp is the time of the publish, not the envelope's: a broker
+ * deletes a topic's closed segments once their newest record timestamp is older than the topic's
+ * retention (`log.retention.hours`, 7 days by default), so records stamped with the event time of
+ * historical data (a backfill of last year's trips) were deleted as soon as their segment closed,
+ * before the consumers had read them. Records without the header (written before) decode with
+ * their record timestamp.
  */
 import { BrokerError, type Envelope, type Headers } from '@sluice/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
 /** Header set on an envelope whose record could not be decoded as written by Sluice. */
 export const DECODE_ERROR_HEADER = 'sluice-decode-error';
-/** Header holding the exact timestamp when Kafka's integer record timestamp cannot. */
+/** Header holding the envelope's timestamp (decimal milliseconds, exact). */
 export const TIMESTAMP_HEADER = 'sluice-timestamp';
 
 /** Per-record overhead of the Kafka record format, in bytes, for `chunkBySize`. */
@@ -22,23 +27,22 @@ const RECORD_OVERHEAD = 70;
  * batch is sent then.
  */
 export function encodeEnvelopes(topic: string, envelopes: readonly Envelope<unknown>[]): Message[] {
-  return envelopes.map((envelope, index) => {
-    const { timestamp } = envelope;
-    const exact = Number.isSafeInteger(timestamp) && timestamp >= 0;
-    // kafkajs only reads the headers: the envelope's own object goes out unless one is added.
-    const headers: Record<string, string> = exact ? (envelope.headers ?? {}) : { ...envelope.headers, [TIMESTAMP_HEADER]: String(timestamp) };
-    return {
-      key: envelope.key,
-      value: valueJson(topic, envelope, index),
-      timestamp: recordTimestamp(timestamp),
-      headers,
-    };
-  });
+  const now = recordTimestamp();
+  return envelopes.map((envelope, index) => ({
+    key: envelope.key,
+    value: valueJson(topic, envelope, index),
+    timestamp: now,
+    // kafkajs only reads the headers object; the envelope's own is not changed.
+    headers: { ...envelope.headers, [TIMESTAMP_HEADER]: String(envelope.timestamp) },
+  }));
 }
 
-/** Kafka's record timestamp (decimal milliseconds) for an envelope timestamp: itself rounded down, or now if Kafka cannot hold it. */
-export function recordTimestamp(timestamp: number): string {
-  return String(timestamp >= 0 && timestamp <= Number.MAX_SAFE_INTEGER ? Math.floor(timestamp) : Date.now());
+/**
+ * Kafka's record timestamp of a publish (decimal milliseconds): the time of the publish, so that
+ * the topic's retention counts from when the record was written (see the file's comment).
+ */
+export function recordTimestamp(now = Date.now()): string {
+  return String(now);
 }
 
 /**

@@ -35,6 +35,14 @@ describe('kafka packed records', () => {
     }
   });
 
+  it("stamps packed records with the time of the publish; the envelopes inside keep their own", () => {
+    const before = Date.now();
+    const old = [{ key: 'trip', value: 1, timestamp: Date.UTC(2018, 4, 21), headers: {} }];
+    const [message] = encodePacked('t', old, 1, 1 << 20);
+    expect(Number(message!.timestamp)).toBeGreaterThanOrEqual(before);
+    expect(decodeRecord(received(message!), 0)).toEqual(old);
+  });
+
   it('bounds packed records by size, keeping their order; an oversized envelope goes alone', () => {
     const big = { key: 'k1', value: 'x'.repeat(5000), timestamp: 1, headers: {} };
     const batch = [...envelopes.filter((envelope) => envelope.key === 'k1'), big, ...envelopes.filter((envelope) => envelope.key === 'k1')];

@@ -46,7 +46,7 @@ export function encodePacked(topic: string, envelopes: readonly Envelope<unknown
   for (const [partition, indices] of groups) {
     for (const part of packedParts(topic, envelopes, indices, maxBytes - PACKED_OVERHEAD)) {
       const first = envelopes[indices[part.from]!]!;
-      messages.push({ key: first.key, value: part.text, partition, timestamp: recordTimestamp(first.timestamp), headers: PACKED_HEADERS });
+      messages.push({ key: first.key, value: part.text, partition, timestamp: recordTimestamp(), headers: PACKED_HEADERS });
     }
   }
   return messages;
