@@ -69,5 +69,5 @@ export async function consumeCommand(argv: string[], shutdown: Shutdown): Promis
   console.log(JSON.stringify(summary));
   // For the parent (and the benchmark): what this process cost.
   const cost = process.resourceUsage();
-  console.error(`trips-consumer-usage ${JSON.stringify({ pid: process.pid, persisted: summary.persisted, cpuS: (cost.userCPUTime + cost.systemCPUTime) / 1e6, maxRssMb: Math.round(cost.maxRSS / 1024) })}`);
+  console.error(`trips-consumer-usage ${JSON.stringify({ pid: process.pid, read: summary.read, persisted: summary.persisted, cpuS: (cost.userCPUTime + cost.systemCPUTime) / 1e6, maxRssMb: Math.round(cost.maxRSS / 1024) })}`);
 }

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { csvSource, ingest, sleep, storeDeadLetters, type PipelineRun, type Store } from '@sluice/core';
 import { createProgressView, openBrokerTarget, parseBrokerUrl, redact, type Shutdown } from '@sluice/runtime';
 import { consumeTrips } from './consume.js';
+import { IngestionLossError } from './errors.js';
 import { CSV_TYPES, fileStream, newIngestionId, newTrips, type IngestCounts } from './ingest.js';
 import { analyzeModel } from './model.js';
 import { tripKey, tripSchema, type Trip, type TripSettings } from './trip.js';
@@ -44,6 +45,8 @@ export async function ingestThroughBroker(options: BrokerIngestOptions): Promise
 
   // Consumers: processes for a server broker, runs in this process for the in-memory one.
   const children = new Set<ChildProcess>();
+  /** Envelopes each ended consumer took (NaN: it did not say, e.g. it was killed). */
+  const taken: number[] = [];
   const local: PipelineRun[] = [];
   let finished = false;
   let restarts = 0;
@@ -57,8 +60,11 @@ export async function ingestThroughBroker(options: BrokerIngestOptions): Promise
     options.onConsumer?.(child);
     child.on('exit', (code, signal) => {
       children.delete(child);
-      const usage = /trips-consumer-usage .*/.exec(stderr)?.[0];
-      if (usage) console.error(usage);
+      const usage = /trips-consumer-usage (.*)/.exec(stderr);
+      if (usage) {
+        console.error(usage[0]);
+        taken.push(Number((JSON.parse(usage[1]!) as { read?: number }).read ?? Number.NaN));
+      } else taken.push(Number.NaN);
       if (finished) return;
       restarts++;
       console.error(`trips: consumer ${child.pid} ended (${signal ?? `exit ${code}`}) before the ingestion finished${stderr ? `: ${redact(stderr.trim().split('\n').pop() ?? '')}` : ''}; starting another`);
@@ -125,6 +131,19 @@ export async function ingestThroughBroker(options: BrokerIngestOptions): Promise
     await Promise.all(exits);
     clearTimeout(grace);
     view.close();
+  }
+  for (const run of local) taken.push((await run.done).read);
+  const published = totals.read - totals.rejected;
+  const consumed = taken.reduce((sum, n) => sum + n, 0);
+  // Redeliveries only add to what consumers take: fewer than were published means the broker lost
+  // some (a Kafka topic whose retention deleted records before they were read, say). Not known when
+  // a consumer ended without saying what it took.
+  if (!options.shutdown.stopping && Number.isFinite(consumed) && consumed < published) {
+    throw new IngestionLossError(
+      `${published - consumed} of the ${published} trips published to ${redact(options.brokerUrl)} (topic ${topic}) never reached a consumer ` +
+        `(the consumers took ${consumed}): the broker lost them. Check the topic's retention and the broker's log, then ingest the file again: ` +
+        'trips already stored are not counted twice.',
+    );
   }
   const persisted = await newTrips(options.store, ingestion);
   if (persisted > 0) await analyzeModel(options.store);

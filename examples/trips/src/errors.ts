@@ -1,0 +1,5 @@
+/** Errors of the trips example. */
+import { SluiceError } from '@sluice/core';
+
+/** The consumers of a broker ingestion ran out of work with trips missing, or took fewer trips than were published. */
+export class IngestionLossError extends SluiceError {}
