@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { integerOption, parseCommandLine, runMain } from '@sluice/runtime';
+import { scriptSettings } from './lib/script-flags.js';
 
 const usage = `Usage: pnpm bench:year [--days N (365)] [--parameters N (40)] [--products N (5)] [--store sqlite|pg|URL (sqlite)] [--data DIR] [--out DIR]
   Generates a year of machine data (kept in --data, default $TMPDIR/sluice-year-<days>d) and runs
@@ -24,14 +25,8 @@ const usage = `Usage: pnpm bench:year [--days N (365)] [--parameters N (40)] [--
 const root = fileURLToPath(new URL('..', import.meta.url));
 const log = (line: string) => console.error(`[bench:year] ${line}`);
 
-/**
- * The node flags (its heap bound) and the environment (glibc malloc settings) of the `pnpm
- * full-pipeline` script, so the bench runs the commands as the script does, without tsx's
- * launcher process in between.
- */
-const scriptWords = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['full-pipeline']!.split(/\s+/);
-const nodeFlags = scriptWords.filter((word) => /^--max-(old|semi)-space-size=\d+$/.test(word));
-const scriptEnv = Object.fromEntries(scriptWords.filter((word) => /^MALLOC_[A-Z_]+=\d+$/.test(word)).map((word) => word.split('=') as [string, string]));
+/** The node flags and environment of the `pnpm full-pipeline` script: the bench runs the commands as the script does. */
+const { nodeFlags, env: scriptEnv } = scriptSettings(root, 'full-pipeline');
 
 /** Peak RSS (MiB, VmHWM) and CPU seconds of a live process, from /proc. */
 function sample(pid: number): { rssMb: number; cpuSec: number } | undefined {

@@ -14,13 +14,13 @@
  * (SLUICE_PG_URL) and psql; `--workers N` also Redis (SLUICE_REDIS_URL).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from 'node:net';
+import { scriptSettings } from '../lib/script-flags.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'examples/sensor-log/src/cli.ts');
@@ -173,8 +173,7 @@ async function measured(label: string, command: string, args: readonly string[],
  * processes get too: without them V8 lets the heap grow to ~4 times its live set and the peak RSS
  * depends on timing (280–380 MB measured on a day). `--node-defaults` measures without them.
  */
-const scriptWords = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['sensor-log']!.split(/\s+/);
-const HEAP_FLAGS = values['node-defaults'] ? [] : scriptWords.filter((word) => /^--max-(old|semi)-space-size=\d+$/.test(word));
+const HEAP_FLAGS = values['node-defaults'] ? [] : scriptSettings(ROOT, 'sensor-log').nodeFlags;
 const node = (args: readonly string[]) => [...HEAP_FLAGS, '--import', 'tsx', '--conditions=source', CLI, ...args];
 const psql = (url: string, sql: string) => measured(`psql: ${sql.slice(0, 60)}`, 'psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
 

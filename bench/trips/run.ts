@@ -19,6 +19,7 @@ import { createClient } from 'redis';
 import { createPgStore } from '@sluice/store-pg';
 import { migrateModel } from '../../examples/trips/src/model.js';
 import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
+import { scriptSettings } from '../lib/script-flags.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,7 +73,9 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Pr
 }
 
 const tsx = join(root, 'examples/trips/node_modules/.bin/tsx');
-const trips = (args: string[]) => timed(tsx, ['--conditions=source', join(root, 'examples/trips/src/cli.ts'), ...args]);
+/** The heap flags of the `pnpm trips` script: the bench runs the commands as the script does. */
+const { nodeFlags } = scriptSettings(root, 'trips');
+const trips = (args: string[]) => timed(tsx, ['--conditions=source', ...nodeFlags, join(root, 'examples/trips/src/cli.ts'), ...args]);
 
 async function fileOf(rows: number): Promise<string> {
   const path = join(dataDir, `trips-${rows}.csv`);
