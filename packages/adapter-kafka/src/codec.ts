@@ -52,7 +52,9 @@ export function recordTimestamp(now = Date.now()): string {
  */
 export function decodeMessage(message: KafkaMessage, partition: number): Envelope<unknown> {
   const problems: string[] = [];
-  const headers = decodeHeaders(message.headers);
+  // The timestamp header is left out as the headers are read (a `delete` afterwards would turn every
+  // envelope's headers into a slow dictionary-mode object).
+  const [headers, exact] = headersWithout(message.headers, TIMESTAMP_HEADER);
   let key = message.key?.toString('utf8');
   if (key === undefined) {
     key = `${partition}:${message.offset}`;
@@ -69,9 +71,7 @@ export function decodeMessage(message: KafkaMessage, partition: number): Envelop
     }
   }
   let timestamp = Number(message.timestamp);
-  const exact = headers[TIMESTAMP_HEADER];
   if (exact !== undefined) {
-    delete headers[TIMESTAMP_HEADER];
     if (Number.isFinite(Number(exact))) timestamp = Number(exact);
     else problems.push(`header ${TIMESTAMP_HEADER} is not a number: ${exact}`);
   }
@@ -141,10 +141,21 @@ export function valueJson(topic: string, envelope: Envelope<unknown>, index: num
 
 /** Record headers as strings (UTF-8); of a header repeated in one record, the last value wins. */
 export function decodeHeaders(raw: IHeaders | undefined): Headers {
+  return headersWithout(raw, undefined)[0];
+}
+
+/** The record headers as text (the last value of a repeated one) without `take`, and the value of `take`. */
+function headersWithout(raw: IHeaders | undefined, take: string | undefined): [Headers, string | undefined] {
   const headers: Headers = {};
-  for (const [name, value] of Object.entries(raw ?? {})) {
+  let taken: string | undefined;
+  if (raw === undefined) return [headers, taken];
+  for (const name in raw) {
+    const value = raw[name];
     const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) headers[name] = typeof last === 'string' ? last : last.toString('utf8');
+    if (last === undefined) continue;
+    const text = typeof last === 'string' ? last : last.toString('utf8');
+    if (name === take) taken = text;
+    else headers[name] = text;
   }
-  return headers;
+  return [headers, taken];
 }
