@@ -8,13 +8,25 @@
 import { appendFile, cp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEtl } from '../src/etl.js';
+import { runEtl, type EtlRun } from '../src/etl.js';
 import { listDays } from '../src/lake.js';
 import { MIGRATIONS, migrateWarehouse } from '../src/migrations/index.js';
 import { writeSmallLake } from './support/lake.js';
 import { checksumOf, checksums, load, openWarehouse, pgReachable, tempDir, type Engine, type TestWarehouse } from './support/warehouse.js';
 
 const pg = await pgReachable();
+
+/** Stops `run` once it has read up to `line` of a file, and waits for it to end. */
+function stoppedAtLine(run: EtlRun, line: number) {
+  let asked = false;
+  run.status$.subscribe((event) => {
+    if (event.type === 'read' && (event.position?.line ?? 0) >= line && !asked) {
+      asked = true;
+      void run.stop();
+    }
+  });
+  return run.done;
+}
 
 describe.each<Engine>(['sqlite', 'pg'])('idempotence on %s', (engine) => {
   describe.skipIf(engine === 'pg' && !pg)('checksums of all tables and views', () => {
@@ -93,16 +105,8 @@ describe.each<Engine>(['sqlite', 'pg'])('idempotence on %s', (engine) => {
     it('resumes a run stopped in the middle and ends with the same tables', async () => {
       const { store } = await fresh('stop');
       await migrateWarehouse(store, MIGRATIONS);
-      const run = runEtl({ store, lake: lake.dir, batchSize: 20 });
-      let asked = false;
-      run.status$.subscribe((event) => {
-        // Early in a file of hundreds of lines: the read-ahead (3 batches and a 64 KiB chunk) cannot finish it.
-        if (event.type === 'read' && (event.position?.line ?? 0) >= 100 && !asked) {
-          asked = true;
-          void run.stop();
-        }
-      });
-      const stopped = await run.done;
+      // Early in a file of hundreds of lines: the read-ahead (3 batches and a 64 KiB chunk) cannot finish it.
+      const stopped = await stoppedAtLine(runEtl({ store, lake: lake.dir, batchSize: 20 }), 100);
       expect(stopped.stopped).toBe(true);
       const rest = runEtl({ store, lake: lake.dir });
       const resumed = await rest.done;
@@ -115,15 +119,7 @@ describe.each<Engine>(['sqlite', 'pg'])('idempotence on %s', (engine) => {
       const { store } = await fresh('slices');
       await migrateWarehouse(store, MIGRATIONS);
       // Writes of 50 lines made of slices of 7: a batch ends mid-slice, and a file's last batch is short.
-      const run = runEtl({ store, lake: lake.dir, batchSize: 50, sliceSize: 7 });
-      let asked = false;
-      run.status$.subscribe((event) => {
-        if (event.type === 'read' && (event.position?.line ?? 0) >= 120 && !asked) {
-          asked = true;
-          void run.stop();
-        }
-      });
-      const stopped = await run.done;
+      const stopped = await stoppedAtLine(runEtl({ store, lake: lake.dir, batchSize: 50, sliceSize: 7 }), 120);
       expect(stopped.stopped).toBe(true);
       // What was read before the stop is committed, the open batch included: the counts add up.
       expect(stopped.persisted + stopped.rejected).toBe(stopped.read);
