@@ -10,12 +10,13 @@
  * tsx's esbuild service) are sampled too: every process must stay under the RSS target.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { integerOption, parseCommandLine, runMain } from '@sluice/runtime';
+import { cpuSecondsOf, parentOf, peakRssMbOf } from './lib/proc.js';
 import { scriptSettings } from './lib/script-flags.js';
 
 const usage = `Usage: pnpm bench:year [--days N (365)] [--parameters N (40)] [--products N (5)] [--store sqlite|pg|URL (sqlite)] [--data DIR] [--out DIR]
@@ -30,14 +31,9 @@ const { nodeFlags, env: scriptEnv } = scriptSettings(root, 'full-pipeline');
 
 /** Peak RSS (MiB, VmHWM) and CPU seconds of a live process, from /proc. */
 function sample(pid: number): { rssMb: number; cpuSec: number } | undefined {
-  try {
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return hwm ? { rssMb: Number(hwm[1]) / 1024, cpuSec: (Number(fields[11]) + Number(fields[12])) / 100 } : undefined;
-  } catch {
-    return undefined;
-  }
+  const rssMb = peakRssMbOf(pid);
+  const cpuSec = cpuSecondsOf(pid);
+  return rssMb === undefined || cpuSec === undefined ? undefined : { rssMb, cpuSec };
 }
 
 /** The pids of a process's children and their children, from /proc. */
@@ -45,13 +41,8 @@ function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
+    const ppid = parentOf(Number(entry));
+    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]); // else gone meanwhile
   }
   const found: number[] = [];
   const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (found.push(c), walk(c)));

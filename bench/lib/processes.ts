@@ -3,12 +3,12 @@
  * `go` to all at once, samples `/proc/<pid>` of every process meanwhile (peak RSS and CPU of
  * processes that cannot report their own, like `psql`), and collects the workers' result lines.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BUILD_DIR } from './build.js';
 import type { WorkerConfig } from './config.js';
 import type { WorkerResult } from './worker.js';
+import { cpuSecondsOf, peakRssMbOf } from './proc.js';
 
 /** One process of a path: a Sluice or minimal worker script, or a plain command (e.g. `psql`). */
 export type ProcessSpec =
@@ -41,19 +41,11 @@ export interface RunProcessesOptions {
   profileDir?: string;
 }
 
-const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
 /** CPU seconds and peak RSS (MiB) of a live process from /proc, or undefined once it is gone. */
 function sample(pid: number): { cpuSec: number; peakRssMb: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSec = (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime (fields 14, 15)
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return hwm ? { cpuSec, peakRssMb: Number(hwm[1]) / 1024 } : undefined;
-  } catch {
-    return undefined;
-  }
+  const cpuSec = cpuSecondsOf(pid);
+  const peakRssMb = peakRssMbOf(pid);
+  return cpuSec === undefined || peakRssMb === undefined ? undefined : { cpuSec, peakRssMb };
 }
 
 interface Running {

@@ -1,33 +1,31 @@
 /**
- * CPU of the PostgreSQL backends serving the benchmark's store, for a server on this machine: their
- * pids from `pg_stat_activity` (by application name), their ticks from `/proc/PID/stat`, sampled
- * every 250 ms while a step runs. A backend is counted at its last sample (one that exits between
- * two samples loses at most 250 ms). On another machine `/proc` has no such pids: the figure is
- * then absent, not zero.
+ * CPU of the PostgreSQL backends serving a benchmark step, for a server on this machine: their pids
+ * from `pg_stat_activity` (those of a database, or those whose connections carry an application
+ * name), their CPU from `/proc`, sampled every 250 ms while the step runs. A backend is counted at
+ * its last sample (one that exits between two samples loses at most 250 ms). On another machine
+ * `/proc` has no such pids: the figure is then absent, not zero.
  */
-import { readFile } from 'node:fs/promises';
 import { createPgStore } from '@sluice/store-pg';
+import { cpuSecondsOf } from './proc.js';
 
-/** The application name of the measured store's PostgreSQL connections. */
-export const BENCH_APPLICATION = 'vehicle-events-bench';
+/** Which backends to count. */
+export type Backends = { database: string } | { applicationName: string };
 
-/** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
-const TICKS = 100;
-
-/** Starts sampling; `stop` resolves with the backends' CPU seconds, or undefined when none could be read. */
-export function serverCpu(connectionString: string): { stop: () => Promise<number | undefined> } {
-  const monitor = createPgStore({ connectionString, poolSize: 1, applicationName: `${BENCH_APPLICATION}-monitor` });
-  const ticks = new Map<number, number>();
+/**
+ * Starts sampling through a connection to `connectionString` (any database of the server; its own
+ * backend is not counted); `stop` resolves with the backends' CPU seconds, or undefined when none
+ * could be read.
+ */
+export function serverCpu(connectionString: string, backends: Backends): { stop: () => Promise<number | undefined> } {
+  const monitor = createPgStore({ connectionString, poolSize: 1, applicationName: 'sluice-bench-monitor' });
+  const [column, value] = 'database' in backends ? ['datname', backends.database] : ['application_name', backends.applicationName];
+  const seconds = new Map<number, number>();
   const sample = async (): Promise<void> => {
-    const rows = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [BENCH_APPLICATION]).catch(() => []);
-    await Promise.all(
-      rows.map(async ({ pid }) => {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-        if (stat === undefined) return;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime
-      }),
-    );
+    const rows = await monitor.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE ${column} = $1 AND pid <> pg_backend_pid()`, [value]).catch(() => []);
+    for (const { pid } of rows) {
+      const cpu = cpuSecondsOf(pid);
+      if (cpu !== undefined) seconds.set(pid, cpu);
+    }
   };
   let running = sample();
   const timer = setInterval(() => void (running = running.then(sample)), 250);
@@ -35,11 +33,12 @@ export function serverCpu(connectionString: string): { stop: () => Promise<numbe
     stop: async () => {
       clearInterval(timer);
       await running;
+      await sample();
       await monitor.close();
-      if (ticks.size === 0) return undefined;
+      if (seconds.size === 0) return undefined;
       let total = 0;
-      for (const value of ticks.values()) total += value;
-      return total / TICKS;
+      for (const value of seconds.values()) total += value;
+      return total;
     },
   };
 }

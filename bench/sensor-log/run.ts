@@ -13,7 +13,7 @@
  * a day: a month through row-by-row foreign keys would take an hour). Needs PostgreSQL
  * (SLUICE_PG_URL) and psql; `--workers N` also Redis (SLUICE_REDIS_URL).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from 'node:net';
 import { scriptSettings } from '../lib/script-flags.js';
+import { serverCpu } from '../lib/server-cpu.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'examples/sensor-log/src/cli.ts');
@@ -87,51 +88,12 @@ function deleteRedisTopic(url: string, topic: string): Promise<void> {
   });
 }
 
-/** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
-const TICKS = 100;
-
-/**
- * Samples the CPU of the backends connected to `database` (their pids from pg_stat_activity, their
- * ticks from /proc) until stopped; returns CPU seconds, each backend counted at its last sample.
- */
-function serverCpu(database: string): { stop: () => Promise<number> } {
-  const ticks = new Map<number, number>();
-  const psqlProcess: ChildProcessWithoutNullStreams = spawn('psql', ['-X', '-At', PG], { stdio: ['pipe', 'pipe', 'pipe'] });
-  psqlProcess.stdout.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      const pid = Number(line.trim());
-      if (!Number.isInteger(pid) || pid <= 0) continue;
-      void readFile(`/proc/${pid}/stat`, 'utf8')
-        .then((stat) => {
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime (fields 14 and 15)
-        })
-        .catch(() => undefined);
-    }
-  });
-  psqlProcess.stderr.resume();
-  const poll = () => psqlProcess.stdin.write(`SELECT pid FROM pg_stat_activity WHERE datname = '${database}';\n`);
-  poll();
-  const timer = setInterval(poll, 250);
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      poll();
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      psqlProcess.stdin.end();
-      let total = 0;
-      for (const value of ticks.values()) total += value;
-      return total / TICKS;
-    },
-  };
-}
-
 /** Runs a command under GNU time (`-f "%e %U %S %M"`); with `database`, also the CPU of its server backends. */
 async function measured(label: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, database?: string): Promise<Measured> {
   const timing = join(OUT, `.time-${process.pid}`);
   let inProcessS: number | undefined;
   const loadBefore = loadavg()[0]!;
-  const server = database === undefined ? undefined : serverCpu(database);
+  const server = database === undefined ? undefined : serverCpu(PG, { database });
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-o', timing, '-f', '%e %U %S %M', command, ...args], {
       cwd: ROOT,

@@ -12,7 +12,7 @@ import { readAnswers } from '../../examples/vehicle-events/src/answers.js';
 import { runEtl } from '../../examples/vehicle-events/src/etl.js';
 import { MIGRATIONS, migrateWarehouse } from '../../examples/vehicle-events/src/migrations/index.js';
 import { warehouseStoreOptions } from '../../examples/vehicle-events/src/store-settings.js';
-import { BENCH_APPLICATION } from './server-cpu.js';
+import { BENCH_APPLICATION } from './application.js';
 
 const [step, url, schema, lake, batch] = process.argv.slice(2);
 if ((step !== 'etl' && step !== 'report') || !url || !schema || !lake) throw new Error('usage: child.ts etl|report STORE_URL SCHEMA LAKE [BATCH]');

@@ -26,7 +26,8 @@ import { parseArgs } from 'node:util';
 import { serviceUrls } from '@sluice/core';
 import type { PeriodAnswer } from '../../examples/vehicle-events/src/answers.js';
 import { generateLake, type TruthFile } from '../../examples/vehicle-events/src/generate.js';
-import { serverCpu } from './server-cpu.js';
+import { serverCpu } from '../lib/server-cpu.js';
+import { BENCH_APPLICATION } from './application.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '../..');
@@ -67,7 +68,7 @@ interface Step {
 
 async function child(args: string[], pgUrl: string | undefined): Promise<Step> {
   const loadBefore = loadavg()[0]!;
-  const server = pgUrl === undefined ? undefined : serverCpu(pgUrl);
+  const server = pgUrl === undefined ? undefined : serverCpu(pgUrl, { applicationName: BENCH_APPLICATION });
   const started = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
     const process_ = execFile(
