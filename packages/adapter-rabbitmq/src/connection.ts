@@ -5,6 +5,7 @@
  * needs the connection decides whether and how to retry.
  */
 import amqp, { type ChannelModel } from 'amqplib';
+import { coalesceWrites } from './coalesced-writes.js';
 import { closedError } from './errors.js';
 
 /** What a lost connection tells its users. */
@@ -58,6 +59,7 @@ export class AmqpConnection {
     });
     // No socket event can come between `connect` resolving and these lines (they run in its continuation).
     this.opened = model;
+    coalesceWrites(model);
     // 'error' is always followed by 'close'; without a listener it would crash the process.
     model.on('error', () => undefined);
     model.on('close', () => {
