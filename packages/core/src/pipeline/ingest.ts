@@ -7,6 +7,7 @@ import type { Broker, DeadLetterSink, Envelope, Headers, PipelineRun, Position, 
 import { deadLetter, topicDeadLetters } from './dead-letters.js';
 import { FlowGate } from './flow-gate.js';
 import { batching, retrying, type PipelineOptions } from './options.js';
+import { PublishAhead, type AheadBatch } from './publish-ahead.js';
 import { processBatches, type SourceBatch } from './read-batches.js';
 import { startRun } from './run.js';
 import { StatusReporter } from './status.js';
@@ -35,10 +36,22 @@ export interface IngestOptions<T> extends PipelineOptions {
   stream?: string;
   /** Start after this position (overrides a saved checkpoint). */
   from?: Position;
+  /**
+   * Publishes running at once (default 2): batch k + 1 is sent while batch k waits for the broker's
+   * confirm. Outcomes are taken in order, and per-key order holds across retries (see `PublishAhead`).
+   */
+  maxInFlight?: number;
+}
+
+/** A batch and its envelopes, whose publish may have started. */
+interface StartedBatch<T> {
+  batch: SourceBatch<T>;
+  publishing: AheadBatch<Envelope<T>> | undefined;
 }
 
 /**
- * Publishes a source's records to a broker topic. Each batch is published (durably accepted)
+ * Publishes a source's records to a broker topic. A batch's publish starts as soon as the batch
+ * closes (`maxInFlight` at a time); batches complete in order, each published (durably accepted)
  * before its dead letters and then its checkpoint are written, so a crash can re-publish a batch
  * (at-least-once; stores upsert on the key) but never skip one. `read = published + rejected`.
  */
@@ -68,11 +81,16 @@ export function ingest<T>(options: IngestOptions<T>): PipelineRun {
     return envelopes;
   };
 
-  const publishBatch = async (batch: SourceBatch<T>): Promise<void> => {
-    reporter.read(batch.size, batch.last);
+  const ahead = new PublishAhead<Envelope<T>>(options.maxInFlight ?? 2, (envelopes) => broker.publish(topic, envelopes));
+  const startBatch = (batch: SourceBatch<T>): StartedBatch<T> => {
     const envelopes = toEnvelopes(batch);
-    if (envelopes.length > 0) await retry(() => broker.publish(topic, envelopes), { ...retryOptions, operation: `publish to ${topic}` });
-    reporter.published(envelopes.length);
+    return { batch, publishing: envelopes.length > 0 ? ahead.start(envelopes) : undefined };
+  };
+
+  const publishBatch = async ({ batch, publishing }: StartedBatch<T>): Promise<void> => {
+    reporter.read(batch.size, batch.last);
+    if (publishing) await ahead.finish(publishing, { ...retryOptions, operation: `publish to ${topic}` });
+    reporter.published(publishing?.envelopes.length ?? 0);
     if (batch.letters.length > 0) await retry(() => sink.write(batch.letters), { ...retryOptions, operation: `dead letters to ${sink.name}` });
     reporter.rejected(batch.letters);
     const { checkpoints } = options;
@@ -88,7 +106,11 @@ export function ingest<T>(options: IngestOptions<T>): PipelineRun {
     reporter,
     (stop$) =>
       defer(async () => options.from ?? (await options.checkpoints?.readCheckpoint(stream))).pipe(
-        switchMap((start) => processBatches<T>(source, { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$ }, publishBatch)),
+        switchMap((start) => processBatches<T, StartedBatch<T>>(
+          source,
+          { ...(start ? { from: start } : {}), schema: options.schema, batchSize, batchMs, gate, stop$, prepare: startBatch },
+          publishBatch,
+        )),
       ),
     options,
   );
