@@ -23,6 +23,20 @@ describe('rabbitmq codec', () => {
     expect(back).toEqual(envelope);
   });
 
+  it('carries the key as the message id, or in the sluice-key header when it is longer than 255 bytes, and still reads the older form', () => {
+    const short = { key: 'ü'.repeat(127), value: 1, timestamp: 5, headers: {} };
+    const long = { key: 'ü'.repeat(128), value: 2, timestamp: 6, headers: {} };
+    const [first, second] = encodeEnvelopes('t', [short, long], 'c');
+    expect(first!.options.messageId).toBe(short.key);
+    expect(first!.options.headers).toEqual({ 'sluice-timestamp': '5' });
+    expect(second!.options.messageId).toBeUndefined();
+    expect(second!.options.headers).toEqual({ 'sluice-key': long.key, 'sluice-timestamp': '6' });
+    expect(decodeMessage(delivered(first!.content, first!.options as Record<string, unknown>))).toEqual(short);
+    expect(decodeMessage(delivered(second!.content, second!.options as Record<string, unknown>))).toEqual(long);
+    const older = decodeMessage(delivered(Buffer.from('3'), { messageId: 'other', headers: { 'sluice-key': 'k', 'sluice-timestamp': '7' } }));
+    expect(older).toEqual({ key: 'k', value: 3, timestamp: 7, headers: {} });
+  });
+
   it('leaves out the timestamp property for times AMQP cannot hold, and keeps the exact time', () => {
     const [message] = encodeEnvelopes('t', [{ key: 'k', value: 1, timestamp: -5, headers: {} }], 'c');
     expect(message!.options.timestamp).toBeUndefined();
