@@ -8,6 +8,7 @@ export * from './retry.js';
 export * from './sql.js';
 export * from './keyset.js';
 export * from './decimal.js';
+export * from './utc-time.js';
 export * from './prepared-writes.js';
 export * from './migrations.js';
 export * from './env.js';
