@@ -7,6 +7,7 @@
  * `14.50` and `14.5` are one longitude), the time to the second in UTC. Two genuinely identical rows
  * (same region, points, second and datasource) are therefore one trip: the second is a duplicate.
  */
+import { digitsAt, utcMillis } from '@sluice/core';
 import { latLngToCell } from 'h3-js';
 import { z } from 'zod';
 import { DAY_MS, mondayOf } from './weeks.js';
@@ -44,8 +45,24 @@ export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 
-/** `YYYY-MM-DD HH:MM:SS` (or with `T`) taken as UTC, in epoch ms; a string says why it is not one. */
+/**
+ * `YYYY-MM-DD HH:MM:SS` (or with `T`) taken as UTC, in epoch ms; a string says why it is not one.
+ * A well-formed valid time is read digit by digit, without the regular expression and the Date; anything
+ * else takes the full path, which says what is wrong.
+ */
 export function parseDatetime(text: string): number | string {
+  if (text.length === 19) {
+    const sep = text.charCodeAt(10);
+    if ((sep === 32 || sep === 84) && text[4] === '-' && text[7] === '-' && text[13] === ':' && text[16] === ':') {
+      const ms = utcMillis(digitsAt(text, 0, 4), digitsAt(text, 5, 2), digitsAt(text, 8, 2), digitsAt(text, 11, 2), digitsAt(text, 14, 2), digitsAt(text, 17, 2));
+      if (ms >= MIN_TIME_MS && ms < MAX_TIME_MS) return ms;
+    }
+  }
+  return parseDatetimeSlowly(text);
+}
+
+/** The full path of {@link parseDatetime}: trims, matches, validates, and says what is wrong. */
+function parseDatetimeSlowly(text: string): number | string {
   const match = DATETIME.exec(text.trim());
   if (match === null) return `${JSON.stringify(text.slice(0, 40))} is not a datetime like 2018-05-28 09:03:40`;
   const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [number, number, number, number, number, number];
@@ -54,19 +71,33 @@ export function parseDatetime(text: string): number | string {
   if (mo < 1 || mo > 12 || back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1 || h > 23 || mi > 59 || s > 59) {
     return `${JSON.stringify(text)} is not a valid date and time`;
   }
-  if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
+  // Date.UTC reads years 0–99 as 1900–1999: the year is checked as written.
+  if (y < 1970 || ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
   return ms;
 }
 
-/** The comparison form of a name: trimmed, inner spaces collapsed, NFC, lower case. */
-export function nameKey(name: string): string {
-  return name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+/**
+ * A function of a name, remembered for the last few thousand names: a file has a handful of regions
+ * and datasources, and each row asks for several forms of both.
+ */
+function rememberedByName<T>(compute: (name: string) => T): (name: string) => T {
+  const known = new Map<string, T>();
+  return (name) => {
+    let value = known.get(name);
+    if (value === undefined) {
+      if (known.size >= 4096) known.clear();
+      value = compute(name);
+      known.set(name, value);
+    }
+    return value;
+  };
 }
 
+/** The comparison form of a name: trimmed, inner spaces collapsed, NFC, lower case. */
+export const nameKey = rememberedByName((name) => name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase());
+
 /** The display form of a name: trimmed, inner spaces collapsed. */
-function displayName(name: string): string {
-  return name.normalize('NFC').trim().replace(/\s+/g, ' ');
-}
+const displayName = rememberedByName((name) => name.normalize('NFC').trim().replace(/\s+/g, ' '));
 
 const point = z.custom<Point>(
   (value) => typeof value === 'object' && value !== null && typeof (value as Point).lon === 'number' && typeof (value as Point).lat === 'number',
@@ -129,9 +160,7 @@ export function hash53(text: string, seed = 0): number {
 }
 
 /** The id of a region or datasource: the hash of its comparison form. */
-export function nameId(name: string): number {
-  return hash53(nameKey(name), 1);
-}
+export const nameId = rememberedByName((name) => hash53(nameKey(name), 1));
 
 /** The normalised content of a trip as text: what its identity is the hash of. */
 export function tripContent(trip: Trip): string {
