@@ -6,6 +6,7 @@
  */
 import { ConfigError, StoreError, type Row, type Store, type TableSpec, type WriteBatch, type WriteResult } from '@sluice/core';
 import { DEFAULT_SETTINGS, type TripSettings } from './trip.js';
+import { DAY_MS } from './weeks.js';
 
 /** Table names. */
 export const T = {
@@ -199,6 +200,8 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
 export function tripsStore(store: Store, names: { regions: Map<number, string>; datasources: Map<number, string> }): Store {
   const pg = dialectOf(store) === 'pg';
   const partitions = new Set<string>();
+  /** Epoch days whose month partition exists (a row's month, without a Date and three ISO strings per row). */
+  const coveredDays = new Set<number>();
   const known = { regions: new Set<number>(), datasources: new Set<number>() };
 
   async function before(rows: readonly Row[]): Promise<void> {
@@ -216,8 +219,12 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
     }
     if (!pg) return;
     const months = new Map<string, number>();
+    const days: number[] = [];
     for (const row of rows) {
       const ms = row.started_at as number;
+      const day = Math.floor(ms / DAY_MS);
+      if (coveredDays.has(day)) continue;
+      days.push(day);
       const name = monthPartition(ms).name;
       if (!partitions.has(name)) months.set(name, ms);
     }
@@ -225,6 +232,8 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
       await store.query(createPartitionSql(ms));
       partitions.add(name);
     }
+    if (coveredDays.size > 100_000) coveredDays.clear();
+    for (const day of days) coveredDays.add(day);
   }
 
   return {

@@ -44,6 +44,7 @@ function reject(value: unknown, expected: string): never {
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
+const UNSIGNED_DIGITS = /^\d+$/;
 
 /** An integer encoder with inclusive bounds, accepting integral numbers, bigints and digit strings. */
 function integerEncoder(min: bigint, max: bigint, label: string): FieldEncoder {
@@ -52,6 +53,9 @@ function integerEncoder(min: bigint, max: bigint, label: string): FieldEncoder {
   // Number(2^63 - 1) rounds up to 2^63, which is out of range: then the upper bound is strict.
   const hiIncluded = BigInt(hi) <= max;
   const expected = `${label} (an integer from ${min} to ${max})`;
+  // A digit string with fewer digits than `max` is at least 0 and below it: in range without parsing
+  // when `min` ≤ 0 (64-bit ids as decimal text, like H3 cells, skip two BigInt conversions each).
+  const safeDigits = min <= 0n ? String(max).length - 1 : 0;
   return (value) => {
     if (typeof value === 'number') {
       if (Number.isInteger(value) && value >= lo && (value < hi || (value === hi && hiIncluded))) {
@@ -59,6 +63,7 @@ function integerEncoder(min: bigint, max: bigint, label: string): FieldEncoder {
       }
       return reject(value, expected);
     }
+    if (typeof value === 'string' && value.length <= safeDigits && UNSIGNED_DIGITS.test(value)) return value;
     const big = typeof value === 'bigint' ? value : typeof value === 'string' && INTEGER_TEXT.test(value) ? BigInt(value) : undefined;
     if (big === undefined || big < min || big > max) return reject(value, expected);
     return big.toString();

@@ -94,6 +94,13 @@ describe('encodeCopyRows', () => {
     // 2^63 as a number rounds from 9223372036854775807 and is out of range.
     expect(() => encode([{ id: 'k', big: 2 ** 63 }])).toThrow(/bigint/);
     expect(() => encode([{ id: 'k', big: 2n ** 63n }])).toThrow(/bigint/);
+    // Digit strings at and around the bounds: the short ones go as written, the rest are parsed.
+    expect(fieldsOf({ n: '999999999', big: '617700169958293503' }).slice(1, 3)).toEqual(['999999999', '617700169958293503']);
+    expect(fieldsOf({ n: '2147483647', big: '9223372036854775807' }).slice(1, 3)).toEqual(['2147483647', '9223372036854775807']);
+    for (const n of ['2147483648', '9999999999', '', '12a']) expect(() => encode([{ id: 'k', n }])).toThrow(RowEncodingError);
+    for (const big of ['9223372036854775808', '99999999999999999999', '-9223372036854775809']) {
+      expect(() => encode([{ id: 'k', big }])).toThrow(/bigint/);
+    }
   });
 
   it('encodes reals and booleans in the forms PostgreSQL reads', () => {
