@@ -1,11 +1,12 @@
 /**
- * `pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N]`:
+ * `pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor]`:
  * the trips example at scale, into PostgreSQL. For each size: generate the file (kept for the next
  * run), measure the ceiling (`psql \copy` of the file into an unindexed table of text columns), run
  * `pnpm trips ingest` into a fresh database (rows/s, CPU s, peak RSS), the database size, and p50/p95
  * of the region query and of three boxes (a district, a city, a country). Once: the reference approach
  * (a Redis list as the queue, one INSERT per row) and, optionally, the Kafka path with 2 consumer
- * processes. Results go to bench/results/trips-<date>.json and a Markdown table on stdout.
+ * processes. With `--floor`, after each size: the model's floor, PostgreSQL's own CPU per row for the
+ * stored trips (model-floor.ts). Results go to bench/results/trips-<date>.json and a Markdown table on stdout.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { createPgStore } from '@sluice/store-pg';
 import { migrateModel } from '../../examples/trips/src/model.js';
 import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
 import { scriptSettings } from '../lib/script-flags.js';
+import { serverCpu } from '../lib/server-cpu.js';
+import { modelFloor } from './model-floor.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,8 +36,22 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     /** Only the queries, on the database a --keep run left (no copy, no ingestion). */
     'queries-only': { type: 'boolean', default: false },
+    /** After each size's ingestion: the model's floor, PostgreSQL's own cost per row (model-floor.ts). */
+    floor: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--keep] [--queries-only] [--pg URL]
+
+The trips example at scale, into PostgreSQL (--pg, default SLUICE_PG_URL or postgres://postgres@127.0.0.1:5432/postgres).
+For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the psql \\copy ceiling, \`pnpm trips ingest\`
+(rows/s, loader CPU s, PostgreSQL CPU s, peak RSS), the database size, p50/p95 of the region query and three boxes
+(--runs each); with --floor, the model's floor (PostgreSQL's own CPU per row, no loader). Then the reference approach on
+--baseline-rows rows and, with --kafka-rows N, the Kafka path with 2 consumers. --keep leaves the databases;
+--queries-only measures the queries on a kept database. Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
+  process.exit(0);
+}
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 const adminUrl = values.pg;
@@ -169,7 +186,9 @@ for (const rows of sizes) {
   await admin(`CREATE DATABASE ${db}`);
   const ceiling = await copyCeiling(file, db);
   console.error(`${rows}: psql \\copy ceiling ${ceiling.toFixed(1)} s`);
+  const server = serverCpu(adminUrl, { database: db });
   const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000']);
+  const serverCpuS = await server.stop();
   const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
   const [{ size }] = (await (async () => {
     const c = new pg.Client({ connectionString: dbUrl(db) });
@@ -183,10 +202,17 @@ for (const rows of sizes) {
   const queries = await latencies(db);
   (results.sizes as Record<string, unknown>)[rows] = {
     counts,
-    ingest: { seconds: round(run.wall), rowsPerS: Math.round(rows / run.wall), cpuS: round(run.cpu), peakRssMb: round(run.rssMb) },
+    ingest: {
+      seconds: round(run.wall),
+      rowsPerS: Math.round(rows / run.wall),
+      cpuS: round(run.cpu),
+      peakRssMb: round(run.rssMb),
+      ...(serverCpuS === undefined ? {} : { serverCpuS: round(serverCpuS), serverUsPerRow: round((serverCpuS / rows) * 1e6) }),
+    },
     copyCeiling: { seconds: round(ceiling, 2), ratio: round(ceiling / run.wall, 3) },
     databaseMb: Math.round(Number(size) / 2 ** 20),
     queriesMs: queries,
+    ...(values.floor ? { modelFloor: await modelFloor(dbUrl(db), dbUrl(`${db}_floor`), admin, `${db}_floor`) } : {}),
   };
   save();
   console.error(JSON.stringify((results.sizes as Record<string, unknown>)[rows]));
