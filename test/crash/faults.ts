@@ -80,7 +80,23 @@ export interface FaultRig {
 }
 
 /** A random port in [base, base + 400). */
+/**
+ * A port for a private server, below the kernel's ephemeral range (32768–60999 by default), where no
+ * client socket's local port can take it between the choice and the server's bind or restart (a CI
+ * run failed on 55148 so: "could not bind … Address already in use").
+ */
 const randomPort = (base: number) => base + Math.floor(Math.random() * 400);
+
+/** A private PostgreSQL on a random port, tried on up to three ports in case one is taken. */
+function startPrivatePostgresSomewhere(): PrivatePostgres {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return startPrivatePostgres(randomPort(25_000));
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
 
 /** Starts what `plan` needs; only the servers of the planned faults are private. */
 export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
@@ -96,8 +112,8 @@ export async function startFaultRig(plan: FaultPlan): Promise<FaultRig> {
     privatePg?.stop();
   };
   try {
-    if (plan.restartPostgresAt?.length) privatePg = startPrivatePostgres(randomPort(55_000));
-    if (plan.crashRedisAt?.length) privateRedis = await startPrivateRedis(randomPort(56_000));
+    if (plan.restartPostgresAt?.length) privatePg = startPrivatePostgresSomewhere();
+    if (plan.crashRedisAt?.length) privateRedis = await startPrivateRedis(randomPort(26_000));
     const pgUrl = privatePg?.url ?? serviceUrls.pg;
     const brokerUrl = broker === 'kafka' ? serviceUrls.kafka : broker === 'rabbitmq' ? rabbitmqUrl : (privateRedis?.url ?? serviceUrls.redis);
     const target = hostPort(brokerUrl);
