@@ -24,8 +24,25 @@ import { scriptSettings } from '../lib/script-flags.js';
 import { serverCpu } from '../lib/server-cpu.js';
 import { modelFloor } from './model-floor.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
+import { startPrivatePostgres } from '../../test/support/private-postgres.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * A server configured for loads of 10M+ rows on this machine (24 GiB, 2 cores): a third of the
+ * memory as buffers (most of the partitions' indexes stay in them), checkpoints by time rather than every GB
+ * of WAL (each checkpoint makes the next change of every page write the whole page again), and
+ * compressed full-page images.
+ */
+const TUNED = {
+  shared_buffers: '8GB',
+  max_wal_size: '8GB',
+  checkpoint_timeout: '30min',
+  checkpoint_completion_target: 0.9,
+  wal_compression: 'lz4',
+  wal_buffers: '64MB',
+  maintenance_work_mem: '1GB',
+};
+
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000000,10000000,100000000' },
@@ -38,23 +55,33 @@ const { values } = parseArgs({
     'queries-only': { type: 'boolean', default: false },
     /** After each size's ingestion: the model's floor, PostgreSQL's own cost per row (model-floor.ts). */
     floor: { type: 'boolean', default: false },
+    /** Run against a private server started for the run, configured for bulk loads (TUNED below). */
+    'tuned-server': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--keep] [--queries-only] [--pg URL]
+  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--keep] [--queries-only] [--pg URL]
 
 The trips example at scale, into PostgreSQL (--pg, default SLUICE_PG_URL or postgres://postgres@127.0.0.1:5432/postgres).
 For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the psql \\copy ceiling, \`pnpm trips ingest\`
 (rows/s, loader CPU s, PostgreSQL CPU s, peak RSS), the database size, p50/p95 of the region query and three boxes
 (--runs each); with --floor, the model's floor (PostgreSQL's own CPU per row, no loader). Then the reference approach on
 --baseline-rows rows and, with --kafka-rows N, the Kafka path with 2 consumers. --keep leaves the databases;
---queries-only measures the queries on a kept database. Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
+--queries-only measures the queries on a kept database. --tuned-server starts a private PostgreSQL for the run
+(data in $TMPDIR, fsync on) with settings for bulk loads on this machine: ${Object.entries(TUNED).map(([k, v]) => `${k}=${v}`).join(', ')};
+it is stopped and removed at the end. Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
   process.exit(0);
 }
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
-const adminUrl = values.pg;
+if (values['tuned-server'] && (values.keep || values['queries-only'])) {
+  console.error('--tuned-server removes its server at the end: it cannot be combined with --keep or --queries-only');
+  process.exit(2);
+}
+const tuned = values['tuned-server'] ? startPrivatePostgres(25500, { fsync: true, settings: TUNED }) : undefined;
+if (tuned) process.on('exit', () => tuned.stop());
+const adminUrl = tuned?.url ?? values.pg;
 const dataDir = join(tmpdir(), 'sluice-bench-trips');
 mkdirSync(dataDir, { recursive: true });
 
@@ -170,7 +197,12 @@ async function reference(file: string, rows: number, db: string): Promise<{ rows
   return { rows: lines.length, seconds: round(seconds, 2), rowsPerS: Math.round(lines.length / seconds) };
 }
 
-const results: Record<string, unknown> = { date: new Date().toISOString(), machine: `${execFileSync('nproc').toString().trim()} cores`, sizes: {} };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  machine: `${execFileSync('nproc').toString().trim()} cores`,
+  server: tuned ? { private: true, settings: TUNED } : { url: adminUrl.replace(/\/\/[^@]*@/, '//') },
+  sizes: {},
+};
 const out = join(root, 'bench/results', `trips-${new Date().toISOString().slice(0, 10)}${values['queries-only'] ? '-queries' : ''}.json`);
 const save = () => writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 

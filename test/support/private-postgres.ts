@@ -33,8 +33,16 @@ export function canRunPrivatePostgres(): boolean {
   return postgresBinDir() !== undefined && (process.getuid?.() !== 0 || existsSync('/usr/sbin/runuser'));
 }
 
-/** Initialises and starts a server on `port` (trust auth, user `postgres`, fsync off). */
-export function startPrivatePostgres(port: number): PrivatePostgres {
+/** How a private server runs. */
+export interface PrivatePostgresOptions {
+  /** Write to disk durably (default false: tests restart servers, they do not lose power). */
+  fsync?: boolean;
+  /** Further server settings (`-c name=value`), e.g. `{ shared_buffers: '6GB' }`. */
+  settings?: Record<string, string | number>;
+}
+
+/** Initialises and starts a server on `port` (trust auth, user `postgres`; fsync off unless asked). */
+export function startPrivatePostgres(port: number, options: PrivatePostgresOptions = {}): PrivatePostgres {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql; install postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
@@ -50,8 +58,9 @@ export function startPrivatePostgres(port: number): PrivatePostgres {
   };
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
-  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  const settings = { listen_addresses: '127.0.0.1', fsync: options.fsync ? 'on' : 'off', max_connections: 50, ...options.settings };
+  const serverOptions = [`-p ${port} -k ${dir}`, ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(' ');
+  const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const stopServer = (mode: string) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   try {
     start();
