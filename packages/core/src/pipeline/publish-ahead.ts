@@ -12,13 +12,19 @@
  */
 import { retry, type RetryOptions } from '../retry.js';
 
+/** How a batch's first send ended. */
+export interface FirstSend {
+  /** Its number among the first sends, in the order they started. */
+  readonly sequence: number;
+  /** The send's error; absent once the broker confirmed it. */
+  readonly failure?: { error: unknown };
+}
+
 /** A batch whose publish may already be on its way. */
 export interface AheadBatch<E> {
   readonly envelopes: readonly E[];
-  /** Settles with the error of the first send, or undefined once it is confirmed; never rejects. */
-  readonly first: Promise<{ error: unknown } | undefined>;
-  /** Sequence number of the first send, set when it starts (0 until then). */
-  sequence: number;
+  /** Settles when the first send has ended, confirmed or not; never rejects. */
+  readonly first: Promise<FirstSend>;
 }
 
 /** Starts publishes ahead, `limit` at a time, and completes them in order with `finish`. */
@@ -43,14 +49,13 @@ export class PublishAhead<E> {
     const ready = new Promise<void>((resolve) => (begin = resolve));
     const batch: AheadBatch<E> = {
       envelopes,
-      sequence: 0,
-      first: ready.then(async () => {
-        batch.sequence = ++this.started;
+      first: ready.then(async (): Promise<FirstSend> => {
+        const sequence = ++this.started;
         try {
           await this.send(envelopes);
-          return undefined;
+          return { sequence };
         } catch (error) {
-          return { error };
+          return { sequence, failure: { error } };
         } finally {
           this.running--;
           this.queued.shift()?.();
@@ -76,11 +81,11 @@ export class PublishAhead<E> {
    * order they were started, each after the previous one resolved. Rejects as `retry` does.
    */
   async finish(batch: AheadBatch<E>, options: RetryOptions): Promise<void> {
-    const first = await batch.first;
-    if (first === undefined && batch.sequence > this.barrier) return;
-    const stale = first === undefined;
+    const { sequence, failure } = await batch.first;
+    if (failure === undefined && sequence > this.barrier) return;
     await retry(async (attempt) => {
-      if (attempt === 1 && !stale) throw first!.error;
+      // A failed first send counts as attempt 1; a confirmed but stale one is sent again at once.
+      if (attempt === 1 && failure !== undefined) throw failure.error;
       await this.send(batch.envelopes);
     }, options);
     this.barrier = this.started;
