@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 // @ts-expect-error pg ships no types here (bench has no @types/pg); used untyped.
 import pg from 'pg';
 import { createClient } from 'redis';
+import { redact } from '@sluice/runtime';
 import { createPgStore } from '@sluice/store-pg';
 import { migrateModel } from '../../examples/trips/src/model.js';
 import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
@@ -80,7 +81,13 @@ if (values['tuned-server'] && (values.keep || values['queries-only'])) {
   process.exit(2);
 }
 const tuned = values['tuned-server'] ? startPrivatePostgres(25500, { fsync: true, settings: TUNED }) : undefined;
-if (tuned) process.on('exit', () => tuned.stop());
+if (tuned) {
+  process.on('exit', () => tuned.stop());
+  // An interrupted run must not leave a server with 8 GB of buffers and its data under $TMPDIR:
+  // exiting runs the handler above. `on`, not `once`: a second signal (tsx and npm relay them) must
+  // not kill the process while it removes the server.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+}
 const adminUrl = tuned?.url ?? values.pg;
 const dataDir = join(tmpdir(), 'sluice-bench-trips');
 mkdirSync(dataDir, { recursive: true });
@@ -200,7 +207,7 @@ async function reference(file: string, rows: number, db: string): Promise<{ rows
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: `${execFileSync('nproc').toString().trim()} cores`,
-  server: tuned ? { private: true, settings: TUNED } : { url: adminUrl.replace(/\/\/[^@]*@/, '//') },
+  server: tuned ? { private: true, settings: TUNED } : { url: redact(adminUrl) },
   sizes: {},
 };
 const out = join(root, 'bench/results', `trips-${new Date().toISOString().slice(0, 10)}${values['queries-only'] ? '-queries' : ''}.json`);

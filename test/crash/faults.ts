@@ -79,9 +79,8 @@ export interface FaultRig {
   close(): Promise<void>;
 }
 
-/** A random port in [base, base + 400). */
 /**
- * A port for a private server, below the kernel's ephemeral range (32768–60999 by default), where no
+ * A random port in [base, base + 400) for a private server, chosen below the kernel's ephemeral range (32768–60999 by default), where no
  * client socket's local port can take it between the choice and the server's bind or restart (a CI
  * run failed on 55148 so: "could not bind … Address already in use").
  */
