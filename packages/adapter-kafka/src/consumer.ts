@@ -42,6 +42,12 @@ export interface SessionHost {
  */
 const RESTART_BUDGET_MS = 60_000;
 
+/**
+ * The pause before this session restarts a consumer that kafkajs gave up on although the cluster
+ * may come back (kafkajs restarts only when the innermost error is marked retriable).
+ */
+const SELF_RESTART_DELAY_MS = 1000;
+
 /** A fetched envelope waiting to be handed out. */
 interface Buffered {
   partition: number;
@@ -81,6 +87,8 @@ export class ConsumerSession<T> {
   private nextId = 1;
   /** When the current run of crashes began (reset when the group is joined again). */
   private firstCrashAt: number | undefined;
+  /** A pending restart of a consumer kafkajs gave up on (see `restartLater`). */
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wake = new Signal();
   /** Resolves once the kafkajs consumer has disconnected (after `stop()`). */
   done: Promise<void> = Promise.resolve();
@@ -95,18 +103,40 @@ export class ConsumerSession<T> {
 
   /** Joins the group and starts fetching. Failures go to the subscriber. */
   start(): void {
-    this.started = this.run().catch((error: unknown) =>
-      this.fail(toBrokerError(error, 'consume', this.topic, `joining group "${this.options.group}"`, this.host.options.brokers)),
-    );
+    this.started = this.run().catch((error: unknown) => {
+      const failure = toBrokerError(error, 'consume', this.topic, `joining group "${this.options.group}"`, this.host.options.brokers);
+      // A first join fails fast; a rejoin after a crash rides out the outage within the budget.
+      if (this.firstCrashAt !== undefined) this.restartOrFail(failure);
+      else this.fail(failure);
+    });
   }
 
   /** Leaves the group without committing anything (unsubscribe). Idempotent. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.restartTimer);
     this.buffer = [];
     this.wake.notify();
     this.done = this.started.then(() => this.consumer?.disconnect()).catch(() => undefined);
+  }
+
+  /** Whether a run of crashes (begun now if none is under way) is still within the restart budget. */
+  private withinRestartBudget(): boolean {
+    return Date.now() - (this.firstCrashAt ??= Date.now()) < RESTART_BUDGET_MS;
+  }
+
+  /**
+   * After kafkajs gave up on its consumer (it has disconnected it): a lost cluster within the budget
+   * gets a new consumer, which reads on from the committed offsets; anything else fails the subscriber.
+   */
+  private restartOrFail(error: BrokerError): void {
+    if (this.stopped) return;
+    if (!error.retriable || !this.withinRestartBudget()) return this.fail(error);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopped) this.start();
+    }, SELF_RESTART_DELAY_MS);
   }
 
   /** Fails the subscriber with `error` (which unsubscribes, hence stops). */
@@ -124,7 +154,7 @@ export class ConsumerSession<T> {
       heartbeatInterval: host.options.heartbeatIntervalMs,
       maxWaitTimeInMs: host.options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
-      retry: { retries: host.options.retries, restartOnFailure: async () => Date.now() - (this.firstCrashAt ??= Date.now()) < RESTART_BUDGET_MS },
+      retry: { retries: host.options.retries, restartOnFailure: async () => this.withinRestartBudget() },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -139,7 +169,7 @@ export class ConsumerSession<T> {
       // Whether or not kafkajs restarts, the consumer reads on from the committed offsets.
       this.newGeneration();
       if (!payload.restart) {
-        this.fail(toBrokerError(payload.error, 'consume', this.topic, `consuming in group "${options.group}"`, host.options.brokers));
+        this.restartOrFail(toBrokerError(payload.error, 'consume', this.topic, `consuming in group "${options.group}"`, host.options.brokers));
       }
     });
     await consumer.connect();

@@ -13,6 +13,11 @@ describe('isRetriableKafkaError', () => {
     expect(isRetriableKafkaError(kafkaError('KafkaJSNumberOfRetriesExceeded', false, lost))).toBe(true);
   });
 
+  it('takes a group coordinator no broker could name for a lost cluster, though kafkajs marks it final', () => {
+    const notFound = kafkaError('KafkaJSGroupCoordinatorNotFound', false);
+    expect(isRetriableKafkaError(kafkaError('KafkaJSNonRetriableError', false, notFound))).toBe(true);
+  });
+
   it('keeps a protocol error that kafkajs marks final as final, even when wrapped', () => {
     const denied = kafkaError('KafkaJSProtocolError', false);
     expect(isRetriableKafkaError(kafkaError('KafkaJSNonRetriableError', false, denied))).toBe(false);

@@ -12,6 +12,9 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSNoBrokerAvailableError',
   'KafkaJSLockTimeout',
+  // kafkajs asks every broker it knows for the group's coordinator, swallows each failure and throws
+  // this (marked final) when none answered: during an outage it means "no broker reachable".
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 
 /** Protocol errors that say the group moved to a new generation: this member's work was revoked. */
