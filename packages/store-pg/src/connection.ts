@@ -38,6 +38,8 @@ export interface PoolSettings {
   applicationName: string;
   connectTimeoutMs: number;
   statementTimeoutMs?: number;
+  /** Further server settings of every connection, checked (see `PgStoreOptions.serverSettings`). */
+  serverSettings?: Readonly<Record<string, string>>;
   /** Told about errors of idle clients (a server restart kills them); the pool replaces them. */
   onPoolError?: (error: Error) => void;
 }
@@ -51,7 +53,10 @@ export function createPool(settings: PoolSettings): pg.Pool {
     fallback_application_name: settings.applicationName,
     // Unqualified names in queries resolve in the store's schema; timestamps without a zone (ISO
     // strings in rows) are read as UTC, whatever the server's zone.
-    options: `-c search_path="${assertIdentifier(settings.schema)}",public -c TimeZone=UTC`,
+    options: [
+      `-c search_path="${assertIdentifier(settings.schema)}",public -c TimeZone=UTC`,
+      ...Object.entries(settings.serverSettings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
+    ].join(' '),
     types: typeParsers,
     ...(settings.statementTimeoutMs === undefined ? {} : { statement_timeout: settings.statementTimeoutMs }),
   };

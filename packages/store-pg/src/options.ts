@@ -19,6 +19,12 @@ export interface PgStoreOptions {
   /** `application_name` of the connections, seen in `pg_stat_activity` (default `sluice`). */
   applicationName?: string;
   /**
+   * Server settings of every connection (sent as `-c name=value` at connect), e.g.
+   * `{ max_parallel_workers_per_gather: 0, work_mem: '64MB' }`. Names are setting names; values are
+   * numbers, booleans or plain words (letters, digits, `_ . + -`). Default: the server's own.
+   */
+  serverSettings?: Readonly<Record<string, string | number | boolean>>;
+  /**
    * Told about errors of idle connections (a server restart kills them). The pool replaces such
    * connections by itself; the process never crashes on them. Default: ignore.
    */
@@ -55,5 +61,22 @@ export function resolveOptions(options: PgStoreOptions): ResolvedPgStoreOptions 
       ? {}
       : { statementTimeoutMs: positiveInteger(options.statementTimeoutMs, 'statementTimeoutMs', 2 ** 31 - 1) }),
     ...(options.onPoolError === undefined ? {} : { onPoolError: options.onPoolError }),
+    serverSettings: checkServerSettings(options.serverSettings ?? {}),
   };
+}
+
+/** The server settings as given, or a `ConfigError` naming the first one that cannot be sent. */
+function checkServerSettings(settings: Readonly<Record<string, string | number | boolean>>): Record<string, string> {
+  const checked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(settings)) {
+    const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'boolean' ? (value ? 'on' : 'off') : value;
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) || typeof text !== 'string' || !/^[A-Za-z0-9_.+-]+$/.test(text)) {
+      throw new ConfigError(
+        `createPgStore: serverSettings.${name} = ${JSON.stringify(value)} cannot be sent: give a setting name and a number, a boolean or a plain word (letters, digits, _ . + -)`,
+        'serverSettings',
+      );
+    }
+    checked[name] = text;
+  }
+  return checked;
 }

@@ -312,6 +312,15 @@ describe.skipIf(!up)('PostgreSQL store specifics', () => {
     expect(refused.operation).toBe('migrate');
   });
 
+  it('sends serverSettings to every connection, beside its own search_path and time zone', async () => {
+    const tuned = open({ serverSettings: { work_mem: '7MB', max_parallel_workers_per_gather: 0, enable_seqscan: false } });
+    const [row] = await tuned.query<{ w: string; p: string; s: string; z: string }>(
+      "SELECT current_setting('work_mem') AS w, current_setting('max_parallel_workers_per_gather') AS p, current_setting('enable_seqscan') AS s, current_setting('TimeZone') AS z",
+    );
+    expect(row).toEqual({ w: '7MB', p: '0', s: 'off', z: 'UTC' });
+    await tuned.migrate([metrics()]);
+  });
+
   it('reads no checkpoint and no dead letters from a schema that was never migrated', async () => {
     const fresh = open({ schema: randomName('fresh') });
     expect(await fresh.readCheckpoint('any')).toBeUndefined();
@@ -325,5 +334,7 @@ describe.skipIf(!up)('PostgreSQL store specifics', () => {
     expect(() => createPgStore({ connectionString: '' })).toThrow(/connectionString is required/);
     expect(() => createPgStore({ connectionString: serviceUrls.pg, poolSize: 0 })).toThrow(/poolSize/);
     expect(() => createPgStore({ connectionString: serviceUrls.pg, schema: 'a; drop' })).toThrow(/not a valid/);
+    expect(() => createPgStore({ connectionString: serviceUrls.pg, serverSettings: { work_mem: '64MB -c fsync=off' } })).toThrow(/serverSettings\.work_mem/);
+    expect(() => createPgStore({ connectionString: serviceUrls.pg, serverSettings: { 'a b': 1 } })).toThrow(/serverSettings/);
   });
 });
