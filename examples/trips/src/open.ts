@@ -10,11 +10,12 @@ export const DEFAULT_STORE = 'sqlite:sluice-out/trips.db';
 /**
  * PostgreSQL settings of the example's connections. The answers are many short index range reads
  * (one per cell of a box, in every month partition): with parallel workers the server spends more
- * starting and joining them than reading, and on two cores they only take CPU from the ingestion.
- * Measured at 10M trips on this machine: box answers took about half the time without them
- * (BENCHMARKS.md, sixth round).
+ * starting and joining them than reading, and on two cores they only take CPU from the ingestion;
+ * and the planner, which cannot know how few rows a range of cells holds, estimates costs high
+ * enough to compile the query (JIT), which took longer than the query itself. Measured at 10M trips
+ * on this machine: box answers took about half the time without either (BENCHMARKS.md, sixth round).
  */
-const PG_SETTINGS = { max_parallel_workers_per_gather: 0 };
+const PG_SETTINGS = { max_parallel_workers_per_gather: 0, jit: false };
 
 /** Opens the store named by --store (or the default) and migrates the model. */
 export async function openTripsStore(url: string | undefined, shutdown: Shutdown, wanted: Partial<TripSettings> = {}): Promise<{ store: Store; settings: TripSettings }> {
