@@ -5,6 +5,7 @@
  * partitioning of `trips` by month with partitions created as data arrives.
  */
 import { ConfigError, StoreError, type Row, type Store, type TableSpec, type WriteBatch, type WriteResult } from '@sluice/core';
+import { coarseLevels, LEVELS_SETTING, parentSql, resolutionSql } from './area-levels.js';
 import { DEFAULT_SETTINGS, type TripSettings } from './trip.js';
 import { DAY_MS } from './weeks.js';
 
@@ -91,6 +92,25 @@ function rollupStatements(src: string, counted: boolean): string[] {
   ];
 }
 
+/**
+ * PostgreSQL: the upserts of the coarse levels of `area_weeks` (see area-levels.ts), from the
+ * statement's new trips or, for a store built before the levels existed, from its finest rows.
+ */
+function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'area_weeks', resolution: number): string[] {
+  const upsert = `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`;
+  return levels.flatMap((level) =>
+    from === 'new_trips'
+      ? ([0, 1] as const).map((side) => {
+          const parent = parentSql(side === 0 ? 'origin_cell' : 'destination_cell', level);
+          return `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT ${side}, ${parent}, week, count(*) FROM new_trips GROUP BY 2, 3 ORDER BY 2, 3 ${upsert}`;
+        })
+      : [
+          `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT side, ${parentSql('cell', level)}, week, sum(trips) FROM ${T.areaWeeks} ` +
+            `WHERE ${resolutionSql('cell')} = ${resolution} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ${upsert}`,
+        ],
+  );
+}
+
 /** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
 export function sqliteModelSql(): string[] {
   return [
@@ -110,8 +130,9 @@ const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'big
  * rollups from the rows the statement really inserted, and a row trigger keeps the first copy of a
  * trip (the store's merge would otherwise rewrite the `ingestion` of a duplicate).
  */
-export function pgModelSql(): string {
+export function pgModelSql(settings: TripSettings): string {
   const trips = tableSpecs[0]!;
+  const levels = coarseLevels(settings.resolution);
   const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
   return `DO $do$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
@@ -126,12 +147,20 @@ export function pgModelSql(): string {
   CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week) INCLUDE (destination_lon, destination_lat);
   CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
   BEGIN
-    ${rollupStatements('new_trips', true).join(';\n    ')};
+    ${[...rollupStatements('new_trips', true), ...coarseAreaStatements(levels, 'new_trips', settings.resolution)].join(';\n    ')};
     RETURN NULL;
   END $f$;
   CREATE OR REPLACE FUNCTION trips_keep_first() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
   CREATE OR REPLACE TRIGGER trips_rollup AFTER INSERT ON ${T.trips} REFERENCING NEW TABLE AS new_trips FOR EACH STATEMENT EXECUTE FUNCTION trips_rollup();
   CREATE OR REPLACE TRIGGER trips_keep_first BEFORE UPDATE ON ${T.trips} FOR EACH ROW EXECUTE FUNCTION trips_keep_first();
+  -- A store built before the coarse levels: count them from the finest rows, once. Writers of
+  -- trips wait meanwhile (and, after this commits, run the trigger above), so none is counted twice.
+  IF NOT EXISTS (SELECT 1 FROM ${T.settings} WHERE name = '${LEVELS_SETTING}') THEN
+    LOCK TABLE ${T.trips} IN SHARE ROW EXCLUSIVE MODE;
+    ${[...coarseAreaStatements(levels, 'area_weeks', settings.resolution), `INSERT INTO ${T.settings} (name, value) VALUES ('${LEVELS_SETTING}', '${levels.join(',')}')`].join(';\n    ')};
+  ELSIF (SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}') <> '${levels.join(',')}' THEN
+    RAISE EXCEPTION 'table ${T.areaWeeks} holds coarse levels other than ${levels.join(',')}; ingest into a new database';
+  END IF;
 END $do$`;
 }
 
@@ -168,10 +197,8 @@ export function dialectOf(store: Store): Dialect {
 export async function migrateModel(store: Store, wanted: Partial<TripSettings> = {}): Promise<TripSettings> {
   const dialect = dialectOf(store);
   await store.migrate(tableSpecs);
-  if (dialect === 'pg') await store.query(pgModelSql());
-  else for (const sql of sqliteModelSql()) await store.query(sql);
   const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
-  const stored = Object.fromEntries(rows.map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
+  const stored = Object.fromEntries(rows.filter((r) => r.name in DEFAULT_SETTINGS).map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
   const settings: TripSettings = { ...DEFAULT_SETTINGS, ...stored };
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof TripSettings)[]) {
     const asked = wanted[key];
@@ -185,10 +212,18 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
     }
     settings[key] = asked;
   }
-  if (rows.length === 0) {
+  if (dialect === 'pg') await store.query(pgModelSql(settings));
+  else for (const sql of sqliteModelSql()) await store.query(sql);
+  if (Object.keys(stored).length === 0) {
     await store.write({ table: T.settings, rows: Object.entries(settings).map(([name, value]) => ({ name, value: String(value) })) });
   }
   return settings;
+}
+
+/** The levels the store's `area_weeks` holds: the stored resolution, then the coarse levels it keeps. */
+export async function storedLevels(store: Store, settings: TripSettings): Promise<number[]> {
+  const [row] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
+  return [settings.resolution, ...(row?.value ? row.value.split(',').map(Number) : [])];
 }
 
 /**

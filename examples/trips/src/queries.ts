@@ -5,8 +5,9 @@
  */
 import { cellToLatLng } from 'h3-js';
 import { ConfigError, type Store } from '@sluice/core';
+import { rollupRanges } from './area-levels.js';
 import { coverBox, type Box } from './cover.js';
-import { T, dialectOf } from './model.js';
+import { T, dialectOf, storedLevels } from './model.js';
 import { nameId, type TripSettings } from './trip.js';
 import { dateOf, mondayOf, weekLabel } from './weeks.js';
 
@@ -85,6 +86,8 @@ export async function weeklyAverage(store: Store, settings: TripSettings, area: 
 async function boxTotals(store: Store, settings: TripSettings, box: Box, match: Match, weeks: { first: number; last: number }, totals: Map<number, number>): Promise<void> {
   const pg = dialectOf(store) === 'pg';
   const cover = coverBox(box, settings.resolution);
+  // Cells wholly inside are summed from the coarsest level of the area rollup that holds them.
+  const insideRanges = rollupRanges(cover.insideCells, await storedLevels(store, settings));
   const ends = match === 'both' ? (['origin'] as const) : ([match] as const);
   for (const end of ends) {
     const side = end === 'origin' ? 0 : 1;
@@ -111,7 +114,7 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
       }
       continue;
     }
-    for (const part of chunks(cover.inside, MAX_PER_QUERY)) {
+    for (const part of chunks(insideRanges, MAX_PER_QUERY)) {
       const p = new Params(pg);
       const sql = pg
         ? `SELECT a.week AS week, sum(a.trips) AS n FROM (${rangesSql(p, part)}) r CROSS JOIN LATERAL (SELECT week, trips FROM ${T.areaWeeks} ` +
@@ -120,7 +123,18 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
           `ON a.side = ${side} AND a.cell BETWEEN r.lo AND r.hi WHERE ${weekRange(p, 'a.week')} GROUP BY a.week`;
       addRows(totals, await store.query(sql, p.values));
     }
-    for (const part of chunks(cover.boundary, MAX_PER_QUERY)) {
+    for (const candidates of chunks(cover.boundary, MAX_PER_QUERY)) {
+      // Only boundary cells with trips in the span are read row by row (one rollup lookup each,
+      // instead of one index descent per cell and month partition).
+      const q = new Params(pg);
+      const candidateList = pg ? `= ANY(${q.add(candidates)}::bigint[])` : `IN (${candidates.map((c) => q.add(c)).join(', ')})`;
+      const part = (
+        await store.query<{ cell: string | number }>(
+          `SELECT DISTINCT CAST(cell AS TEXT) AS cell FROM ${T.areaWeeks} WHERE side = ${side} AND cell ${candidateList} AND ${weekRange(q, 'week')}`,
+          q.values,
+        )
+      ).map((row) => String(row.cell));
+      if (part.length === 0) continue;
       const p = new Params(pg);
       const cells = pg ? `= ANY(${p.add(part)}::bigint[])` : `IN (${part.map((c) => p.add(c)).join(', ')})`;
       const sql = `SELECT week, count(*) AS n FROM ${T.trips} WHERE ${cell} ${cells} AND ${inBox(p, end)} AND ${weekRange(p, 'week')} GROUP BY week`;

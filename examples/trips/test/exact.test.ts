@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededRandom, type Store } from '@sluice/core';
 import type { Box } from '../src/cover.js';
+import { coarseLevels, LEVELS_SETTING, resolutionSql } from '../src/area-levels.js';
 import { ingestFiles } from '../src/ingest.js';
+import { T, migrateModel, storedLevels } from '../src/model.js';
 import { weeklyAverage, type Match } from '../src/queries.js';
 import { nameKey, tripContent, type Trip, type TripSettings } from '../src/trip.js';
 import { dateOf, mondayOf, weekLabel } from '../src/weeks.js';
@@ -139,5 +141,18 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
   it('rollups equal a recount of the trips', async () => {
     const { rollups, recount } = await rollupsAndRecount(store);
     expect(rollups).toEqual(recount);
+  });
+
+  it.skipIf(kind !== 'pg')('a store built before the coarse area levels gets them from its finest rows when migrated again', async () => {
+    const [coarse] = await store.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} < ${settings.resolution}`);
+    expect(Number(coarse?.n)).toBeGreaterThan(0);
+    await store.query(`DELETE FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} <> ${settings.resolution}`);
+    await store.query(`DELETE FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
+    expect(await storedLevels(store, settings)).toEqual([settings.resolution]);
+    await migrateModel(store);
+    expect(await storedLevels(store, settings)).toEqual([settings.resolution, ...coarseLevels(settings.resolution)]);
+    const { rollups, recount } = await rollupsAndRecount(store);
+    expect(rollups).toEqual(recount);
+    expect(await weeklyAverage(store, settings, { bbox: boxes.country! })).toEqual(bruteForce(trips, (t) => inBox(t.origin, boxes.country!)));
   });
 });

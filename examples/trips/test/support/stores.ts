@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { randomName, requireService, serviceUrls } from '@sluice/core/testkit';
 import { openStore } from '@sluice/runtime';
 import type { Store } from '@sluice/core';
+import { cellToParent } from 'h3-js';
 import { T, migrateModel } from '../../src/model.js';
+import { LEVELS_SETTING } from '../../src/area-levels.js';
 import type { TripSettings } from '../../src/trip.js';
 
 /** A store URL of a kind, made fresh, and how to remove it. */
@@ -79,6 +81,26 @@ export async function rollupsAndRecount(store: Store): Promise<{ rollups: string
     ...(await lines(`SELECT 'g', region_id, origin_cell, destination_cell, bucket, count(*) FROM ${T.trips} GROUP BY region_id, origin_cell, destination_cell, bucket`)),
     ...(await lines(`SELECT 'rd', region_id, datasource_id, count(*), ${ts('max(started_at)')} FROM ${T.trips} GROUP BY region_id, datasource_id`)),
     ...(await lines(`SELECT 'n', count(*) FROM ${T.trips}`)),
+    ...(await coarseRecount(store)),
   ].sort();
   return { rollups, recount };
+}
+
+/** The coarse levels of `area_weeks` recounted from the trips with h3-js's own `cellToParent`. */
+async function coarseRecount(store: Store): Promise<string[]> {
+  const [setting] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
+  const levels = setting?.value ? setting.value.split(',').map(Number) : [];
+  if (levels.length === 0) return [];
+  const counts = new Map<string, number>();
+  const trips = await store.query<{ o: string; d: string; week: number }>(`SELECT origin_cell AS o, destination_cell AS d, week FROM ${T.trips}`);
+  for (const trip of trips) {
+    for (const [side, cell] of [[0, trip.o], [1, trip.d]] as const) {
+      for (const level of levels) {
+        const parent = BigInt(`0x${cellToParent(BigInt(cell).toString(16), level)}`).toString();
+        const key = `aw|${side}|${parent}|${trip.week}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  return [...counts].map(([key, n]) => `${key}|${n}`);
 }
