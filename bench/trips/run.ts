@@ -21,6 +21,7 @@ import { redact } from '@sluice/runtime';
 import { createPgStore } from '@sluice/store-pg';
 import { migrateModel } from '../../examples/trips/src/model.js';
 import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
+import { TRIPS_PG_SETTINGS } from '../../examples/trips/src/open.js';
 import { scriptSettings } from '../lib/script-flags.js';
 import { serverCpu } from '../lib/server-cpu.js';
 import { modelFloor } from './model-floor.js';
@@ -155,7 +156,8 @@ const boxes: Record<string, Area> = {
 };
 
 async function latencies(db: string): Promise<Record<string, { p50: number; p95: number; trips: number }>> {
-  const store = createPgStore({ connectionString: dbUrl(db) });
+  // As the example's commands open it (see TRIPS_PG_SETTINGS).
+  const store = createPgStore({ connectionString: dbUrl(db), serverSettings: TRIPS_PG_SETTINGS });
   const settings = await migrateModel(store);
   const result: Record<string, { p50: number; p95: number; trips: number }> = {};
   try {

@@ -15,12 +15,12 @@ export const DEFAULT_STORE = 'sqlite:sluice-out/trips.db';
  * enough to compile the query (JIT), which took longer than the query itself. Measured at 10M trips
  * on this machine: box answers took about half the time without either (BENCHMARKS.md, sixth round).
  */
-const PG_SETTINGS = { max_parallel_workers_per_gather: 0, jit: false };
+export const TRIPS_PG_SETTINGS = { max_parallel_workers_per_gather: 0, jit: false };
 
 /** Opens the store named by --store (or the default) and migrates the model. */
 export async function openTripsStore(url: string | undefined, shutdown: Shutdown, wanted: Partial<TripSettings> = {}): Promise<{ store: Store; settings: TripSettings }> {
   const target = parseStoreUrl(url ?? process.env.SLUICE_STORE ?? DEFAULT_STORE, { defaultSqliteFile: 'sluice-out/trips.db' });
-  const store = shutdown.own(await openStoreTarget(target, { pg: { serverSettings: PG_SETTINGS } }));
+  const store = shutdown.own(await openStoreTarget(target, { pg: { serverSettings: TRIPS_PG_SETTINGS } }));
   const settings = await migrateModel(store, wanted);
   return { store, settings };
 }
