@@ -2,7 +2,8 @@
  * Weekly averages by box and region equal a brute-force count over the raw rows, on generated data
  * with many points exactly on the edges and corners of the boxes, and just outside them.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededRandom, type Store } from '@sluice/core';
@@ -94,12 +95,13 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
   let target: FreshStore;
   let store: Store;
   let settings: TripSettings;
+  let file: string | undefined;
 
   beforeAll(async () => {
     target = await fresh(kind);
     ({ store, settings } = await openModel(target.url));
-    const dir = target.kind === 'sqlite' ? target.url.slice('sqlite:'.length).replace(/trips\.db$/, '') : '/tmp/';
-    const file = join(dir, `exact-${process.pid}-${kind}.csv`);
+    const dir = target.kind === 'sqlite' ? target.url.slice('sqlite:'.length).replace(/trips\.db$/, '') : tmpdir();
+    file = join(dir, `exact-${process.pid}-${kind}.csv`);
     writeFileSync(file, toCsv(trips));
     const counts = await ingestFiles({ store, files: [file], settings }).done;
     expect(counts.rejected).toBe(0);
@@ -109,6 +111,7 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
   afterAll(async () => {
     await store?.close();
     await target?.drop();
+    if (file) rmSync(file, { force: true });
   });
 
   for (const [name, box] of Object.entries(boxes)) {
