@@ -1,8 +1,9 @@
 /**
- * Coarser levels of the area rollup. On PostgreSQL `area_weeks` also counts trips by the H3 parents
- * of their cells one, two and three resolutions up, so that a box's inside part is summed from coarse
- * rows where the box holds whole coarse cells (a city box holds about 300 cells at resolution 8, 60
- * at 7 and 5 at 6: 47,000 rows of 10M trips at resolution 8 alone).
+ * Coarser levels of the area rollup (`--area-levels N`, PostgreSQL). `area_weeks` then also counts
+ * trips by the H3 parents of their cells one to N resolutions up, so that a box's inside part is
+ * summed from coarse rows where the box holds whole coarse cells (a city box holds about 300 cells at
+ * resolution 8, 60 at 7 and 5 at 6: 47,000 rows of 10M trips at resolution 8 alone, 16,000 with
+ * three levels). The price is paid by every batch: one more upsert per level and side.
  * Parent cells are distinct H3 indexes (the resolution is part of the index), so they share the table
  * and its key with the stored cells, and a range of indexes at one resolution holds no other.
  */
@@ -12,9 +13,9 @@ import { descendantRange } from './cover.js';
 /** The name of the setting that records the coarse levels kept (written with the backfill). */
 export const LEVELS_SETTING = 'area_levels';
 
-/** The coarse levels kept for cells of `resolution` (PostgreSQL), finest first. */
-export function coarseLevels(resolution: number): number[] {
-  return [resolution - 1, resolution - 2, resolution - 3].filter((level) => level >= 0);
+/** The `count` coarse levels kept for cells of `resolution`, finest first, none below 0. */
+export function coarseLevels(resolution: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => resolution - 1 - i).filter((level) => level >= 0);
 }
 
 const RES_SHIFT = 52n;

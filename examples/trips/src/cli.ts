@@ -33,6 +33,8 @@ export const usage = `Usage: pnpm trips COMMAND [options]
   --store URL        ${storeUrlForms.join(', ')} (default SLUICE_STORE, else ${DEFAULT_STORE})
   --resolution R     H3 resolution of trip cells (default 8; fixed at the store's first ingestion)
   --bucket-minutes M time-of-day bucket width (default 30; a divisor of 1440; fixed likewise)
+  --area-levels N    coarser H3 levels kept in the area rollup, 0-3 (default 0; PostgreSQL; fixed likewise):
+                     faster box answers, slower ingestion (README, "Weekly average")
   --batch N          rows per transaction (default 5000)
   -h, --help         this text`;
 
@@ -40,15 +42,21 @@ const commonOptions = {
   store: { type: 'string' },
   resolution: { type: 'string' },
   'bucket-minutes': { type: 'string' },
+  'area-levels': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 /** The settings asked for on the command line. */
-function settingsOf(values: { resolution?: string; 'bucket-minutes'?: string }): Partial<TripSettings> {
+function settingsOf(values: { resolution?: string; 'bucket-minutes'?: string; 'area-levels'?: string }): Partial<TripSettings> {
   const resolution = integerOption('resolution', values.resolution, { min: 0, max: 15 });
+  const areaLevels = integerOption('area-levels', values['area-levels'], { min: 0, max: 3 });
   const bucketMinutes = integerOption('bucket-minutes', values['bucket-minutes'], { min: 1, max: 1440 });
   if (bucketMinutes !== undefined && 1440 % bucketMinutes !== 0) throw new ConfigError(`--bucket-minutes ${bucketMinutes} does not divide a day (1440 minutes)`, 'bucket-minutes');
-  return { ...(resolution !== undefined ? { resolution } : {}), ...(bucketMinutes !== undefined ? { bucketMinutes } : {}) };
+  return {
+    ...(resolution !== undefined ? { resolution } : {}),
+    ...(bucketMinutes !== undefined ? { bucketMinutes } : {}),
+    ...(areaLevels !== undefined ? { areaLevels } : {}),
+  };
 }
 
 function print(json: boolean, value: unknown, text: () => string): void {

@@ -132,7 +132,7 @@ const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'big
  */
 export function pgModelSql(settings: TripSettings): string {
   const trips = tableSpecs[0]!;
-  const levels = coarseLevels(settings.resolution);
+  const levels = coarseLevels(settings.resolution, settings.areaLevels);
   const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
   return `DO $do$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
@@ -196,6 +196,9 @@ export function dialectOf(store: Store): Dialect {
  */
 export async function migrateModel(store: Store, wanted: Partial<TripSettings> = {}): Promise<TripSettings> {
   const dialect = dialectOf(store);
+  if (dialect === 'sqlite' && (wanted.areaLevels ?? 0) > 0) {
+    throw new ConfigError('--area-levels is for PostgreSQL stores; SQLite keeps only the stored resolution', 'areaLevels');
+  }
   await store.migrate(tableSpecs);
   const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
   const stored = Object.fromEntries(rows.filter((r) => r.name in DEFAULT_SETTINGS).map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
@@ -205,7 +208,7 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
     if (asked === undefined) continue;
     if (stored[key] !== undefined && stored[key] !== asked) {
       throw new ConfigError(
-        `--${key === 'bucketMinutes' ? 'bucket-minutes' : key} ${asked} differs from ${stored[key]}, the setting this store's trips were computed with; ` +
+        `--${FLAGS[key]} ${asked} differs from ${stored[key]}, the setting this store's trips were computed with; ` +
           'use a new store (--store) to change it',
         key,
       );
@@ -214,11 +217,14 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
   }
   if (dialect === 'pg') await store.query(pgModelSql(settings));
   else for (const sql of sqliteModelSql()) await store.query(sql);
-  if (Object.keys(stored).length === 0) {
-    await store.write({ table: T.settings, rows: Object.entries(settings).map(([name, value]) => ({ name, value: String(value) })) });
-  }
+  // Settings not recorded yet (all of them at first; a setting added since, for an older store).
+  const missing = Object.entries(settings).filter(([name]) => !(name in stored));
+  if (missing.length > 0) await store.write({ table: T.settings, rows: missing.map(([name, value]) => ({ name, value: String(value) })) });
   return settings;
 }
+
+/** The command-line flag of each setting. */
+const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bucketMinutes: 'bucket-minutes', areaLevels: 'area-levels' };
 
 /** The levels the store's `area_weeks` holds: the stored resolution, then the coarse levels it keeps. */
 export async function storedLevels(store: Store, settings: TripSettings): Promise<number[]> {

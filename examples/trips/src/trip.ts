@@ -24,10 +24,15 @@ export interface TripSettings {
   resolution: number;
   /** Width of a time-of-day bucket in minutes (a divisor of 1440). */
   bucketMinutes: number;
+  /**
+   * Coarser levels of the area rollup kept besides `resolution` (0 to 3; PostgreSQL): faster box
+   * answers for more work per ingested trip (see area-levels.ts).
+   */
+  areaLevels: number;
 }
 
-/** Defaults, justified in the README: res 8 cells (~0.74 km², ~460 m edge), 30-minute buckets. */
-export const DEFAULT_SETTINGS: TripSettings = { resolution: 8, bucketMinutes: 30 };
+/** Defaults, justified in the README: res 8 cells (~0.74 km², ~460 m edge), 30-minute buckets, no coarse levels. */
+export const DEFAULT_SETTINGS: TripSettings = { resolution: 8, bucketMinutes: 30, areaLevels: 0 };
 
 /** A checked, normalised trip; what travels through a broker (JSON-safe). */
 export interface Trip {

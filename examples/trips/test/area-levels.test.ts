@@ -18,10 +18,11 @@ describe('coarse area levels', () => {
   });
   afterAll(() => store.close());
 
-  it('keeps one, two and three resolutions up, never below 0', () => {
-    expect(coarseLevels(8)).toEqual([7, 6, 5]);
-    expect(coarseLevels(2)).toEqual([1, 0]);
-    expect(coarseLevels(0)).toEqual([]);
+  it('keeps the levels asked for, one resolution up after another, never below 0', () => {
+    expect(coarseLevels(8, 3)).toEqual([7, 6, 5]);
+    expect(coarseLevels(8, 1)).toEqual([7]);
+    expect(coarseLevels(8, 0)).toEqual([]);
+    expect(coarseLevels(2, 3)).toEqual([1, 0]);
   });
 
   it('computes in SQL the parent h3-js computes, at every coarser level, all over the globe', async () => {

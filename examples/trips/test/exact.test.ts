@@ -99,7 +99,8 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
 
   beforeAll(async () => {
     target = await fresh(kind);
-    ({ store, settings } = await openModel(target.url));
+    // PostgreSQL with the coarse area levels, so that boxes are answered from them too.
+    ({ store, settings } = await openModel(target.url, kind === 'pg' ? { areaLevels: 3 } : {}));
     const dir = target.kind === 'sqlite' ? target.url.slice('sqlite:'.length).replace(/trips\.db$/, '') : tmpdir();
     file = join(dir, `exact-${process.pid}-${kind}.csv`);
     writeFileSync(file, toCsv(trips));
@@ -146,14 +147,19 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
     expect(rollups).toEqual(recount);
   });
 
-  it.skipIf(kind !== 'pg')('a store built before the coarse area levels gets them from its finest rows when migrated again', async () => {
+  it('refuses to change the coarse area levels of a store, and SQLite keeps none', async () => {
+    const change = kind === 'pg' ? { areaLevels: 1 } : { areaLevels: 2 };
+    await expect(migrateModel(store, change)).rejects.toThrow(kind === 'pg' ? /--area-levels 1 differs from 3/ : /--area-levels is for PostgreSQL/);
+  });
+
+  it.skipIf(kind !== 'pg')('a store built before the coarse area levels gets them from its finest rows when migrated with --area-levels', async () => {
     const [coarse] = await store.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} < ${settings.resolution}`);
     expect(Number(coarse?.n)).toBeGreaterThan(0);
     await store.query(`DELETE FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} <> ${settings.resolution}`);
-    await store.query(`DELETE FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
+    await store.query(`DELETE FROM ${T.settings} WHERE name IN ('${LEVELS_SETTING}', 'areaLevels')`);
     expect(await storedLevels(store, settings)).toEqual([settings.resolution]);
-    await migrateModel(store);
-    expect(await storedLevels(store, settings)).toEqual([settings.resolution, ...coarseLevels(settings.resolution)]);
+    expect(await migrateModel(store, { areaLevels: 3 })).toEqual(settings);
+    expect(await storedLevels(store, settings)).toEqual([settings.resolution, ...coarseLevels(settings.resolution, settings.areaLevels)]);
     const { rollups, recount } = await rollupsAndRecount(store);
     expect(rollups).toEqual(recount);
     expect(await weeklyAverage(store, settings, { bbox: boxes.country! })).toEqual(bruteForce(trips, (t) => inBox(t.origin, boxes.country!)));
