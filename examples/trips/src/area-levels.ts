@@ -9,9 +9,12 @@
  */
 import { getResolution } from 'h3-js';
 import { descendantRange } from './cover.js';
+import type { TripSettings } from './trip.js';
 
-/** The name of the setting that records the coarse levels kept (written with the backfill). */
-export const LEVELS_SETTING = 'area_levels';
+/** The levels a store's `area_weeks` holds: the stored resolution, then its coarse levels. */
+export function areaLevelsOf(settings: TripSettings): number[] {
+  return [settings.resolution, ...coarseLevels(settings.resolution, settings.areaLevels)];
+}
 
 /** The `count` coarse levels kept for cells of `resolution`, finest first, none below 0. */
 export function coarseLevels(resolution: number, count: number): number[] {

@@ -18,9 +18,7 @@ export interface Box {
 
 /** What a box covers at one resolution. */
 export interface Cover {
-  /** Index ranges `[lo, hi]` (inclusive, decimal text) holding exactly the descendants of cells wholly inside. */
-  inside: [string, string][];
-  /** The cells wholly inside (hex, at the resolution where they were found: coarse where possible). */
+  /** The cells wholly inside (hex, at the resolution where they were found: coarse where possible; see `rollupRanges`). */
   insideCells: string[];
   /** Cells (decimal text) that may hold points both inside and outside. */
   boundary: string[];
@@ -95,7 +93,7 @@ function classify(cell: string, box: Box, marginKm: number): Verdict {
 
 /** The cover of `box` at resolution `res`, found from the 122 resolution-0 cells down. */
 export function coverBox(box: Box, res: number): Cover {
-  const cover: Cover = { inside: [], insideCells: [], boundary: [] };
+  const cover: Cover = { insideCells: [], boundary: [] };
   const visit = (cell: string, r: number) => {
     const edge = getHexagonEdgeLengthAvg(r, UNITS.km);
     // Finest level: only float error and the bulge of great-circle edges; coarser: the descendants too.
@@ -103,8 +101,6 @@ export function coverBox(box: Box, res: number): Cover {
     const verdict = classify(cell, box, margin);
     if (verdict === 'outside') return;
     if (verdict === 'inside') {
-      const [lo, hi] = descendantRange(cell, res);
-      cover.inside.push([lo.toString(), hi.toString()]);
       cover.insideCells.push(cell);
       return;
     }

@@ -5,7 +5,7 @@
  * partitioning of `trips` by month with partitions created as data arrives.
  */
 import { ConfigError, StoreError, type Row, type Store, type TableSpec, type WriteBatch, type WriteResult } from '@sluice/core';
-import { coarseLevels, LEVELS_SETTING, parentSql, resolutionSql } from './area-levels.js';
+import { coarseLevels, parentSql, resolutionSql } from './area-levels.js';
 import { DEFAULT_SETTINGS, type TripSettings } from './trip.js';
 import { DAY_MS } from './weeks.js';
 
@@ -155,11 +155,13 @@ export function pgModelSql(settings: TripSettings): string {
   CREATE OR REPLACE TRIGGER trips_keep_first BEFORE UPDATE ON ${T.trips} FOR EACH ROW EXECUTE FUNCTION trips_keep_first();
   -- A store built before the coarse levels: count them from the finest rows, once. Writers of
   -- trips wait meanwhile (and, after this commits, run the trigger above), so none is counted twice.
-  IF NOT EXISTS (SELECT 1 FROM ${T.settings} WHERE name = '${LEVELS_SETTING}') THEN
+  -- The recorded areaLevels setting says the levels are there; another process may have recorded it
+  -- since this one read the settings.
+  IF NOT EXISTS (SELECT 1 FROM ${T.settings} WHERE name = 'areaLevels') THEN
     LOCK TABLE ${T.trips} IN SHARE ROW EXCLUSIVE MODE;
-    ${[...coarseAreaStatements(levels, 'area_weeks', settings.resolution), `INSERT INTO ${T.settings} (name, value) VALUES ('${LEVELS_SETTING}', '${levels.join(',')}')`].join(';\n    ')};
-  ELSIF (SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}') <> '${levels.join(',')}' THEN
-    RAISE EXCEPTION 'table ${T.areaWeeks} holds coarse levels other than ${levels.join(',')}; ingest into a new database';
+    ${[...coarseAreaStatements(levels, 'area_weeks', settings.resolution), `INSERT INTO ${T.settings} (name, value) VALUES ('areaLevels', '${settings.areaLevels}')`].join(';\n    ')};
+  ELSIF (SELECT value FROM ${T.settings} WHERE name = 'areaLevels') <> '${settings.areaLevels}' THEN
+    RAISE EXCEPTION 'table ${T.areaWeeks} was built with other --area-levels than ${settings.areaLevels}; use that value or a new database';
   END IF;
 END $do$`;
 }
@@ -225,12 +227,6 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
 
 /** The command-line flag of each setting. */
 const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bucketMinutes: 'bucket-minutes', areaLevels: 'area-levels' };
-
-/** The levels the store's `area_weeks` holds: the stored resolution, then the coarse levels it keeps. */
-export async function storedLevels(store: Store, settings: TripSettings): Promise<number[]> {
-  const [row] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
-  return [settings.resolution, ...(row?.value ? row.value.split(',').map(Number) : [])];
-}
 
 /**
  * Wraps a store so that a write of trips first makes sure of what the rows refer to: the

@@ -5,9 +5,9 @@
  */
 import { cellToLatLng } from 'h3-js';
 import { ConfigError, type Store } from '@sluice/core';
-import { rollupRanges } from './area-levels.js';
+import { areaLevelsOf, rollupRanges } from './area-levels.js';
 import { coverBox, type Box } from './cover.js';
-import { T, dialectOf, storedLevels } from './model.js';
+import { T, dialectOf } from './model.js';
 import { nameId, type TripSettings } from './trip.js';
 import { dateOf, mondayOf, weekLabel } from './weeks.js';
 
@@ -87,7 +87,7 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
   const pg = dialectOf(store) === 'pg';
   const cover = coverBox(box, settings.resolution);
   // Cells wholly inside are summed from the coarsest level of the area rollup that holds them.
-  const insideRanges = rollupRanges(cover.insideCells, await storedLevels(store, settings));
+  const insideRanges = rollupRanges(cover.insideCells, areaLevelsOf(settings));
   const ends = match === 'both' ? (['origin'] as const) : ([match] as const);
   for (const end of ends) {
     const side = end === 'origin' ? 0 : 1;
@@ -101,7 +101,7 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
         : `VALUES ${ranges.map((r) => `(${p.add(r[0])}, ${p.add(r[1])})`).join(', ')}`;
     if (match === 'both') {
       // Both ends: raw rows of the trips whose origin lies in the cover, both ends checked exactly.
-      const all: [string, string][] = [...cover.inside, ...cover.boundary.map((c): [string, string] => [c, c])];
+      const all: [string, string][] = [...rollupRanges(cover.insideCells, [settings.resolution]), ...cover.boundary.map((c): [string, string] => [c, c])];
       for (const part of chunks(all, MAX_PER_QUERY)) {
         const p = new Params(pg);
         // PostgreSQL: LATERAL … OFFSET 0 keeps one index range scan per range (a join on BETWEEN may be planned as a scan).

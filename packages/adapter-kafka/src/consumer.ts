@@ -87,7 +87,7 @@ export class ConsumerSession<T> {
   private nextId = 1;
   /** When the current run of crashes began (reset when the group is joined again). */
   private firstCrashAt: number | undefined;
-  /** A pending restart of a consumer kafkajs gave up on (see `restartLater`). */
+  /** A pending restart of a consumer kafkajs gave up on (see `restartOrFail`). */
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wake = new Signal();
   /** Resolves once the kafkajs consumer has disconnected (after `stop()`). */

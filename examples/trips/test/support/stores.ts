@@ -7,7 +7,7 @@ import { openStore } from '@sluice/runtime';
 import type { Store } from '@sluice/core';
 import { cellToParent } from 'h3-js';
 import { T, migrateModel } from '../../src/model.js';
-import { LEVELS_SETTING } from '../../src/area-levels.js';
+import { coarseLevels } from '../../src/area-levels.js';
 import type { TripSettings } from '../../src/trip.js';
 
 /** A store URL of a kind, made fresh, and how to remove it. */
@@ -86,10 +86,10 @@ export async function rollupsAndRecount(store: Store): Promise<{ rollups: string
   return { rollups, recount };
 }
 
-/** The coarse levels of `area_weeks` recounted from the trips with h3-js's own `cellToParent`. */
+/** The coarse levels of `area_weeks` (as the store recorded them) recounted from the trips with h3-js's own `cellToParent`. */
 async function coarseRecount(store: Store): Promise<string[]> {
-  const [setting] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = '${LEVELS_SETTING}'`);
-  const levels = setting?.value ? setting.value.split(',').map(Number) : [];
+  const settings = Object.fromEntries((await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`)).map((r) => [r.name, Number(r.value)]));
+  const levels = coarseLevels(settings.resolution ?? 0, settings.areaLevels ?? 0);
   if (levels.length === 0) return [];
   const counts = new Map<string, number>();
   const trips = await store.query<{ o: string; d: string; week: number }>(`SELECT origin_cell AS o, destination_cell AS d, week FROM ${T.trips}`);
