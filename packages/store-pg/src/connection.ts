@@ -44,16 +44,41 @@ export interface PoolSettings {
   onPoolError?: (error: Error) => void;
 }
 
+/**
+ * Takes the `options` parameter (server settings, `-c name=value ...`) out of a `postgres://` URL.
+ * node-postgres gives a URL's parameters precedence over the pool config, so a URL with `options`
+ * would silently drop the store's search_path and time zone; the store sends them after the URL's.
+ * Anything that is not such a URL is returned as it is.
+ */
+export function withoutUrlOptions(connectionString: string): { connectionString: string; options?: string } {
+  const match = /^(postgres(?:ql)?:\/\/[^?#]*)\?([^#]*)(#.*)?$/i.exec(connectionString);
+  if (!match) return { connectionString };
+  const params = match[2]!.split('&');
+  const taken = params.filter((p) => p.startsWith('options='));
+  if (taken.length === 0) return { connectionString };
+  const kept = params.filter((p) => !p.startsWith('options='));
+  let options: string;
+  try {
+    options = taken.map((p) => decodeURIComponent(p.slice('options='.length).replace(/\+/g, ' ')).trim()).filter(Boolean).join(' ');
+  } catch {
+    return { connectionString }; // malformed escapes: node-postgres reports them
+  }
+  return { connectionString: `${match[1]}${kept.length > 0 ? `?${kept.join('&')}` : ''}${match[3] ?? ''}`, ...(options ? { options } : {}) };
+}
+
 /** A pool whose `error` events (idle clients killed) are reported, never thrown. */
 export function createPool(settings: PoolSettings): pg.Pool {
+  const url = withoutUrlOptions(settings.connectionString);
   const config: PoolConfig = {
-    connectionString: settings.connectionString,
+    connectionString: url.connectionString,
     max: settings.poolSize,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     fallback_application_name: settings.applicationName,
     // Unqualified names in queries resolve in the store's schema; timestamps without a zone (ISO
     // strings in rows) are read as UTC, whatever the server's zone.
+    // The URL's own `options` go first: node-postgres would let them replace these, and later -c win.
     options: [
+      ...(url.options ? [url.options] : []),
       `-c search_path="${assertIdentifier(settings.schema)}",public -c TimeZone=UTC`,
       ...Object.entries(settings.serverSettings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
     ].join(' '),

@@ -321,6 +321,16 @@ describe.skipIf(!up)('PostgreSQL store specifics', () => {
     await tuned.migrate([metrics()]);
   });
 
+  it('keeps its search_path and time zone when the URL brings its own options', async () => {
+    const url = `${serviceUrls.pg}${serviceUrls.pg.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c statement_timeout=4321 -c TimeZone=Asia/Tokyo')}`;
+    const withOptions = createPgStore({ connectionString: url, schema, serverSettings: { work_mem: '5MB' } });
+    stores.push(withOptions);
+    const [row] = await withOptions.query<{ t: string; z: string; w: string; p: string }>(
+      "SELECT current_setting('statement_timeout') AS t, current_setting('TimeZone') AS z, current_setting('work_mem') AS w, current_setting('search_path') AS p",
+    );
+    expect(row).toEqual({ t: '4321ms', z: 'UTC', w: '5MB', p: `"${schema}",public` });
+  });
+
   it('reads no checkpoint and no dead letters from a schema that was never migrated', async () => {
     const fresh = open({ schema: randomName('fresh') });
     expect(await fresh.readCheckpoint('any')).toBeUndefined();
