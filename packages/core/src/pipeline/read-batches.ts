@@ -1,5 +1,5 @@
 /** Source → validated batches, with backpressure through a flow gate. */
-import { EMPTY, Observable, bufferTime, catchError, concat, concatMap, defer, filter, from, map, takeUntil, throwError } from 'rxjs';
+import { EMPTY, Observable, bufferTime, catchError, concat, concatMap, defer, filter, from, map, mergeMap, takeUntil, throwError } from 'rxjs';
 import type { ZodType } from 'zod';
 import { formatIssues } from '../schemas/validate.js';
 import type { DeadLetter, Position, Source, SourceRecord } from '../types.js';
@@ -40,6 +40,11 @@ export interface ReadBatchesOptions<T> {
    * processed (they are released): a resume reads them again from the last committed position.
    */
   commitAt?: (position: Position) => boolean;
+  /**
+   * Batches in `process` at once (default 1: one at a time, in order). Above 1, batches still start
+   * in order, but a later one may finish first: `process` must order what depends on that itself.
+   */
+  concurrency?: number;
 }
 
 /** A validated record: accepted (a source record is its own `Accepted` when no schema changes it) or a dead letter. */
@@ -61,7 +66,8 @@ export function validateSourceRecord<T>(origin: string, record: SourceRecord<unk
 
 /**
  * Reads the source from `from`, validates, groups records into batches that close on `batchSize`
- * or `batchMs`, and runs `process` on each batch, one at a time, in order. `options.prepare` runs on each
+ * or `batchMs`, and runs `process` on each batch, one at a time, in order (or `concurrency` at a
+ * time). `options.prepare` runs on each
  * batch as soon as it closes, while earlier batches may still be in `process`: the CPU work of
  * batch k + 1 (mapping, encoding) overlaps the I/O of batch k. Stops reading when `stop$` emits
  * and processes the partial batch. When the source fails, the records read before the failure
@@ -98,7 +104,9 @@ export function processBatches<T, P = SourceBatch<T>>(
     map((items) => prepare(toBatch(items))),
   );
   return concat(
-    batches$.pipe(concatMap((prepared) => from(process(prepared)))),
+    (options.concurrency ?? 1) > 1
+      ? batches$.pipe(mergeMap((prepared) => from(process(prepared)), options.concurrency))
+      : batches$.pipe(concatMap((prepared) => from(process(prepared)))),
     defer(() => (failure ? throwError(() => failure!.error) : EMPTY)),
   );
 }
