@@ -36,6 +36,7 @@ export const usage = `Usage: pnpm trips COMMAND [options]
   --area-levels N    coarser H3 levels kept in the area rollup, 0-3 (default 0; PostgreSQL; fixed likewise):
                      faster box answers, slower ingestion (README, "Weekly average")
   --batch N          rows per transaction (default 5000)
+  --writers N        direct ingestion: transactions in flight at once (default 2 on PostgreSQL, 1 on SQLite)
   -h, --help         this text`;
 
 const commonOptions = {
@@ -66,13 +67,14 @@ function print(json: boolean, value: unknown, text: () => string): void {
 async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> {
   const { values, positionals } = parseCommandLine(argv, {
     usage,
-    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, 'visibility-ms': { type: 'string' } },
+    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, writers: { type: 'string' }, 'visibility-ms': { type: 'string' } },
     positionals: { min: 1, max: 10_000, names: 'FILE' },
   });
   const batchSize = integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? 5000;
   const { store, settings } = await openTripsStore(values.store, shutdown, settingsOf(values));
   let counts: IngestCounts;
   if (values.broker !== undefined) {
+    if (values.writers !== undefined) throw new ConfigError('--writers is for direct ingestion; through a broker, scale with --consumers', 'writers');
     const { ingestThroughBroker } = await import('./ingest-broker.js');
     counts = await ingestThroughBroker({
       store,
@@ -87,7 +89,8 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
     });
   } else {
     if (values.consumers !== undefined) throw new ConfigError('--consumers needs --broker', 'consumers');
-    const run = ingestFiles({ store, files: positionals, settings, batchSize });
+    const writers = integerOption('writers', values.writers, { min: 1, max: 16 });
+    const run = ingestFiles({ store, files: positionals, settings, batchSize, ...(writers ? { writers } : {}) });
     shutdown.track({ status$: run.status$, done: run.done, stop: () => run.stop() } as never);
     const view = createProgressView();
     const totals: Record<string, { bytes: number }> = {};

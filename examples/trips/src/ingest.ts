@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
 import { csvSource, load, type PipelineRun, type Row, type StatusEvent, type Store } from '@sluice/core';
-import { T, analyzeModel, tripsStore } from './model.js';
+import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
 
 /** The counts an ingestion ends with. */
@@ -64,6 +64,13 @@ export interface IngestFilesOptions {
   /** Resume a file after the checkpoint of an earlier run that did not finish (default true). */
   resume?: boolean;
   batchSize?: number;
+  /**
+   * Transactions in flight at once (see core's `load`; default 2 on PostgreSQL, where the second
+   * keeps the other core busy while the first one's merge runs, and 1 on SQLite, which has one
+   * writer). A crash makes the next run read up to that many batches again: their trips count as
+   * duplicates, the rollups stay exact.
+   */
+  writers?: number;
   /** Name shown in status events and dead letters for each file (default: the path). */
   label?: (path: string) => string;
 }
@@ -85,6 +92,7 @@ export interface FilesRun {
  */
 export function ingestFiles(options: IngestFilesOptions): FilesRun {
   const ingestion = options.ingestion ?? newIngestionId();
+  const writers = options.writers ?? (dialectOf(options.store) === 'pg' ? 2 : 1);
   const book = nameBook();
   const store = tripsStore(options.store, book);
   const status = new Subject<StatusEvent>();
@@ -116,6 +124,7 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
           name: pipeline,
           incremental: options.resume !== false,
           ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+          writers,
         });
         const subscription = current.status$.subscribe({ next: (event) => status.next(event) });
         const summary = await current.done.finally(() => subscription.unsubscribe());

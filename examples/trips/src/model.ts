@@ -65,17 +65,20 @@ export const tableSpecs: readonly TableSpec[] = [
   { name: T.settings, key: ['name'], columns: [{ name: 'name', type: 'text' }, { name: 'value', type: 'text' }] },
 ];
 
-/** The rollup upserts, one per rollup, as `(source rows) → rollup` SQL over a relation `src` of new trips with a count `n`. */
-function rollupStatements(src: string, counted: boolean): string[] {
+/**
+ * The rollup upserts, one per rollup, as `(source rows) → rollup` SQL over a relation `src` of new
+ * trips with a count `n`: first the wide rollups (a row for nearly every trip), then the narrow
+ * ones, whose few rows every batch updates. Two transactions writing at once meet on those rows,
+ * so they come last: the second waits only for the first's commit, not for all of its work.
+ */
+function rollupStatements(src: string, counted: boolean): { wide: string[]; narrow: string[] } {
   const n = counted ? 'count(*)' : '1';
   const group = (cols: string) => (counted ? ` GROUP BY ${cols} ORDER BY ${cols}` : '');
   const from = counted ? ` FROM ${src}` : '';
   const c = (col: string) => (counted ? col : `${src}.${col}`);
   const sel = (cols: string[]) => `SELECT ${cols.map(c).join(', ')}`;
   const where = counted ? '' : ' WHERE true'; // SQLite: an upsert's SELECT needs a WHERE to parse
-  return [
-    `INSERT INTO ${T.regionWeeks} (region_id, week, trips) ${sel(['region_id', 'week'])}, ${n}${from}${where}${group('region_id, week')} ` +
-      `ON CONFLICT (region_id, week) DO UPDATE SET trips = ${T.regionWeeks}.trips + excluded.trips`,
+  const wide = [
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 0, ${c('origin_cell')}, ${c('week')}, ${n}${from}${where}${group('origin_cell, week')} ` +
       `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 1, ${c('destination_cell')}, ${c('week')}, ${n}${from}${where}${group('destination_cell, week')} ` +
@@ -83,6 +86,10 @@ function rollupStatements(src: string, counted: boolean): string[] {
     `INSERT INTO ${T.groups} (region_id, origin_cell, destination_cell, bucket, trips) ${sel(['region_id', 'origin_cell', 'destination_cell', 'bucket'])}, ${n}${from}${where}` +
       `${group('region_id, origin_cell, destination_cell, bucket')} ` +
       `ON CONFLICT (region_id, origin_cell, destination_cell, bucket) DO UPDATE SET trips = ${T.groups}.trips + excluded.trips`,
+  ];
+  const narrow = [
+    `INSERT INTO ${T.regionWeeks} (region_id, week, trips) ${sel(['region_id', 'week'])}, ${n}${from}${where}${group('region_id, week')} ` +
+      `ON CONFLICT (region_id, week) DO UPDATE SET trips = ${T.regionWeeks}.trips + excluded.trips`,
     `INSERT INTO ${T.regionDatasources} (region_id, datasource_id, trips, latest_at) ${sel(['region_id', 'datasource_id'])}, ${n}, ` +
       `${counted ? 'max(started_at)' : `${src}.started_at`}${from}${where}${group('region_id, datasource_id')} ` +
       `ON CONFLICT (region_id, datasource_id) DO UPDATE SET trips = ${T.regionDatasources}.trips + excluded.trips, ` +
@@ -90,6 +97,7 @@ function rollupStatements(src: string, counted: boolean): string[] {
     `INSERT INTO ${T.ingestions} (ingestion, new_trips) ${sel(['ingestion'])}, ${n}${from}${where}${group('ingestion')} ` +
       `ON CONFLICT (ingestion) DO UPDATE SET new_trips = ${T.ingestions}.new_trips + excluded.new_trips`,
   ];
+  return { wide, narrow };
 }
 
 /**
@@ -117,7 +125,7 @@ export function sqliteModelSql(): string[] {
     `CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} (origin_cell, week, origin_lon, origin_lat)`,
     `CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week, destination_lon, destination_lat)`,
     `CREATE TRIGGER IF NOT EXISTS trips_keep_first BEFORE UPDATE ON ${T.trips} BEGIN SELECT RAISE(IGNORE); END`,
-    `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${rollupStatements('NEW', false).join('; ')}; END`,
+    `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${Object.values(rollupStatements('NEW', false)).flat().join('; ')}; END`,
   ];
 }
 
@@ -133,6 +141,7 @@ const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'big
 export function pgModelSql(settings: TripSettings): string {
   const trips = tableSpecs[0]!;
   const levels = coarseLevels(settings.resolution, settings.areaLevels);
+  const rollup = rollupStatements('new_trips', true);
   const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
   return `DO $do$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
@@ -147,7 +156,7 @@ export function pgModelSql(settings: TripSettings): string {
   CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week) INCLUDE (destination_lon, destination_lat);
   CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
   BEGIN
-    ${[...rollupStatements('new_trips', true), ...coarseAreaStatements(levels, 'new_trips', settings.resolution)].join(';\n    ')};
+    ${[...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.resolution), ...rollup.narrow].join(';\n    ')};
     RETURN NULL;
   END $f$;
   CREATE OR REPLACE FUNCTION trips_keep_first() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
