@@ -4,7 +4,7 @@
  * provoked on cue from a real cluster); the fault rig (`test/faults`) cuts a real one.
  */
 import { EventEmitter } from 'node:events';
-import { BrokerError, resolveConsumeOptions, type Delivery } from '@sluice/core';
+import { BrokerError, resolveConsumeOptions, type Delivery, type RetryNotice } from '@sluice/core';
 import type { Consumer, Kafka } from 'kafkajs';
 import { Subscriber } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -40,8 +40,9 @@ class ScriptedConsumer extends EventEmitter {
 /** A session on a host whose kafkajs clients hand out scripted consumers, one per (re)start. */
 function scriptedSession(prepare: (consumer: ScriptedConsumer, index: number) => void = () => undefined) {
   const consumers: ScriptedConsumer[] = [];
+  const notices: RetryNotice[] = [];
   const host: SessionHost = {
-    options: resolveKafkaOptions({ brokers: '127.0.0.1:9092' }, {}),
+    options: resolveKafkaOptions({ brokers: '127.0.0.1:9092', onRetry: (notice) => notices.push(notice) }, {}),
     client: () =>
       ({
         consumer: () => {
@@ -62,7 +63,7 @@ function scriptedSession(prepare: (consumer: ScriptedConsumer, index: number) =>
   });
   const session = new ConsumerSession('t', resolveConsumeOptions('t', { group: 'g' }), subscriber, host);
   session.start();
-  return { session, consumers, failed: () => failure };
+  return { session, consumers, notices, failed: () => failure };
 }
 
 const until = async (condition: () => boolean, ms = 5000) => {
@@ -89,22 +90,30 @@ describe('consumer session: kafkajs gives up on its consumer', () => {
 
   it('keeps rejoining while the cluster refuses connections, then reads on', async () => {
     const refused = kafkaError('KafkaJSConnectionError', true);
-    const { session, consumers, failed } = scriptedSession((consumer, index) => {
+    const { session, consumers, notices, failed } = scriptedSession((consumer, index) => {
       if (index === 1 || index === 2) consumer.connectError = refused;
     });
     await until(() => consumers.length === 1);
     consumers[0]!.crash(coordinatorNotFound(), false);
     await until(() => consumers.length === 4);
     expect(failed()).toBeUndefined();
+    // Each restart is told as a retry notice, counted within the outage.
+    expect(notices.map((n) => [n.attempt, n.delayMs, (n.error as BrokerError).retriable])).toEqual([
+      [1, 1000, true],
+      [2, 1000, true],
+      [3, 1000, true],
+    ]);
+    expect(notices[0]!.operation).toMatch(/consume t in group "g"/);
     session.stop();
   });
 
   it('fails the subscription with a final error when the failure is not a lost cluster', async () => {
     const denied = Object.assign(kafkaError('KafkaJSProtocolError', false), { type: 'TOPIC_AUTHORIZATION_FAILED' });
-    const { consumers, failed } = scriptedSession();
+    const { consumers, notices, failed } = scriptedSession();
     await until(() => consumers.length === 1);
     consumers[0]!.crash(kafkaError('KafkaJSNonRetriableError', false, denied), false);
     await until(() => failed() !== undefined);
+    expect(notices).toEqual([]);
     expect(failed()).toBeInstanceOf(BrokerError);
     expect((failed() as BrokerError).retriable).toBe(false);
     expect(consumers).toHaveLength(1);

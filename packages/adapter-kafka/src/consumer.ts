@@ -89,6 +89,8 @@ export class ConsumerSession<T> {
   private firstCrashAt: number | undefined;
   /** A pending restart of a consumer kafkajs gave up on (see `restartOrFail`). */
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Restarts in the current run of crashes, for the `onRetry` notices. */
+  private restarts = 0;
   private readonly wake = new Signal();
   /** Resolves once the kafkajs consumer has disconnected (after `stop()`). */
   done: Promise<void> = Promise.resolve();
@@ -133,6 +135,12 @@ export class ConsumerSession<T> {
   private restartOrFail(error: BrokerError): void {
     if (this.stopped) return;
     if (!error.retriable || !this.withinRestartBudget()) return this.fail(error);
+    this.host.options.onRetry({
+      operation: `consume ${this.topic} in group "${this.options.group}" (a new consumer)`,
+      attempt: ++this.restarts,
+      delayMs: SELF_RESTART_DELAY_MS,
+      error,
+    });
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (!this.stopped) this.start();
@@ -159,6 +167,7 @@ export class ConsumerSession<T> {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.firstCrashAt = undefined;
+      this.restarts = 0;
       this.newGeneration();
     });
     consumer.on(consumer.events.FETCH_START, () => {

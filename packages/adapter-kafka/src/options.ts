@@ -1,7 +1,7 @@
 /**
  * Options of the Kafka broker, with their defaults and checks. Pure: no I/O.
  */
-import { ConfigError } from '@sluice/core';
+import { ConfigError, type RetryNotice } from '@sluice/core';
 
 /** How much kafkajs itself logs (its `logLevel`): nothing by default, errors travel as rejections. */
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -44,6 +44,12 @@ export interface KafkaBrokerOptions {
    * of `[key, timestamp, headers, value]` (header `sluice-packed`). Consumers read both formats.
    */
   packEnvelopes?: boolean;
+  /**
+   * Told each time a consumer is restarted after kafkajs gave up on it (a lost cluster, within the
+   * 60 s budget): the broker's `retry` events, for a pipeline to report as `retry` status events
+   * (default: none). `attempt` counts the restarts of the current outage.
+   */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 /** Broker options with every default filled in. */
@@ -61,6 +67,7 @@ export interface ResolvedKafkaOptions {
   maxRequestBytes: number;
   retries: number;
   packEnvelopes: boolean;
+  onRetry: (notice: RetryNotice) => void;
 }
 
 const logLevels: readonly KafkaLogLevel[] = ['nothing', 'error', 'warn', 'info', 'debug'];
@@ -81,7 +88,11 @@ export function resolveKafkaOptions(options: KafkaBrokerOptions = {}, env: NodeJ
     maxRequestBytes: positive('maxRequestBytes', options.maxRequestBytes ?? 512 * 1024),
     retries: integerFrom(0, 'retries', options.retries ?? 5),
     packEnvelopes: options.packEnvelopes ?? false,
+    onRetry: options.onRetry ?? (() => undefined),
   };
+  if (typeof resolved.onRetry !== 'function') {
+    throw new ConfigError(`Kafka broker option onRetry must be a function, got ${typeof options.onRetry}`, 'onRetry');
+  }
   if (typeof resolved.packEnvelopes !== 'boolean') {
     throw new ConfigError(`Kafka broker option packEnvelopes must be true or false, got ${String(options.packEnvelopes)}`, 'packEnvelopes');
   }
