@@ -119,20 +119,21 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
 
   const writeBatch = async ({ write, size, last, seq }: PreparedLoad): Promise<void> => {
     reporter.read(size, last);
-    if (order) await order.before(seq);
     let written: IsolatedWrite;
-    const writing = writeIsolating(store, write, source.name, retryOptions);
-    inFlight.add(writing);
+    let writing: Promise<IsolatedWrite> | undefined;
     try {
+      if (order) await order.before(seq);
+      writing = writeIsolating(store, write, source.name, retryOptions);
+      inFlight.add(writing);
       written = await writing;
     } catch (error) {
       order?.failed(seq, error);
       // The run ends with this error only once the other writers' transactions have ended.
-      inFlight.delete(writing);
+      if (writing) inFlight.delete(writing);
       await Promise.allSettled(inFlight);
       throw error;
     } finally {
-      inFlight.delete(writing);
+      if (writing) inFlight.delete(writing);
     }
     order?.committed(seq);
     reporter.persisted(written.persisted);
