@@ -60,7 +60,7 @@ interface PreparedLoad {
 }
 
 /** Checks `writers`: a whole number from 1 to 64, above 1 only for writes that may be repeated. */
-function writersOf(options: LoadOptions<unknown>): number {
+function writersOf(options: { writers?: number; mode?: WriteMode }): number {
   const writers = options.writers ?? 1;
   if (!Number.isInteger(writers) || writers < 1 || writers > 64) {
     throw new ConfigError(`load: writers must be a whole number from 1 to 64, got ${String(writers)}`, 'writers');
@@ -83,8 +83,8 @@ function writersOf(options: LoadOptions<unknown>): number {
 export function load<T>(options: LoadOptions<T>): PipelineRun {
   const { source, store, table } = options;
   const reporter = new StatusReporter(options.name ?? `load:${source.name}→${table}`);
-  const writers = writersOf(options as LoadOptions<unknown>);
-  const { batchSize, batchMs, maxBuffered } = batching({ ...options, maxBuffered: options.maxBuffered ?? (writers + 2) * (options.batchSize ?? 1000) });
+  const writers = writersOf(options);
+  const { batchSize, batchMs, maxBuffered } = batching(options, writers);
   const retryOptions = retrying(options, reporter);
   const stream = options.stream ?? source.name;
   const gate = new FlowGate(maxBuffered);

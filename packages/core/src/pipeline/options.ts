@@ -14,17 +14,18 @@ export interface PipelineOptions extends RunOptions {
   batchMs?: number;
   /**
    * Records read ahead of the slowest stage at most, the memory bound (default 3 × batchSize: one
-   * batch in the store or broker, one prepared behind it, one being read).
+   * batch in the store or broker, one prepared behind it, one being read; with load's `writers`,
+   * (writers + 2) × batchSize).
    */
   maxBuffered?: number;
   /** Retry budget for transient failures (default: `defaultRetryPolicy`). */
   retry?: Partial<RetryPolicy>;
 }
 
-/** The batching options with defaults filled in. */
-export function batching(options: PipelineOptions): { batchSize: number; batchMs: number; maxBuffered: number } {
+/** The batching options with defaults filled in; `inFlight` batches may be in the store at once (load's `writers`). */
+export function batching(options: PipelineOptions, inFlight = 1): { batchSize: number; batchMs: number; maxBuffered: number } {
   const batchSize = options.batchSize ?? 1000;
-  return { batchSize, batchMs: options.batchMs ?? 200, maxBuffered: options.maxBuffered ?? batchSize * 3 };
+  return { batchSize, batchMs: options.batchMs ?? 200, maxBuffered: options.maxBuffered ?? batchSize * (inFlight + 2) };
 }
 
 /** Retry options that report every retry as a status event. */
