@@ -31,10 +31,12 @@ export const usage = `Usage: pnpm trips COMMAND [options]
   gen --rows N --out FILE [--seed S]                      write a realistic trips file
 
   --store URL        ${storeUrlForms.join(', ')} (default SLUICE_STORE, else ${DEFAULT_STORE})
-  --resolution R     H3 resolution of trip cells (default 8; fixed at the store's first ingestion)
+  --resolution R     H3 resolution of the groups' cells (default 8; fixed at the store's first ingestion)
   --bucket-minutes M time-of-day bucket width (default 30; a divisor of 1440; fixed likewise)
   --area-levels N    coarser H3 levels kept in the area rollup, 0-3 (default 0; PostgreSQL; fixed likewise):
                      faster box answers, slower ingestion (README, "Weekly average")
+  --area-resolution R H3 resolution of the cells stored with each trip, R ≥ --resolution (default: --resolution;
+                     PostgreSQL; fixed likewise): 10 keeps small boxes' answers flat as the data grows
   --batch N          rows per transaction (default 5000)
   --writers N        direct ingestion: transactions in flight at once (default 2 on PostgreSQL, 1 on SQLite)
   -h, --help         this text`;
@@ -44,19 +46,22 @@ const commonOptions = {
   resolution: { type: 'string' },
   'bucket-minutes': { type: 'string' },
   'area-levels': { type: 'string' },
+  'area-resolution': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 /** The settings asked for on the command line. */
-function settingsOf(values: { resolution?: string; 'bucket-minutes'?: string; 'area-levels'?: string }): Partial<TripSettings> {
+function settingsOf(values: { resolution?: string; 'bucket-minutes'?: string; 'area-levels'?: string; 'area-resolution'?: string }): Partial<TripSettings> {
   const resolution = integerOption('resolution', values.resolution, { min: 0, max: 15 });
   const areaLevels = integerOption('area-levels', values['area-levels'], { min: 0, max: 3 });
+  const areaResolution = integerOption('area-resolution', values['area-resolution'], { min: 0, max: 15 });
   const bucketMinutes = integerOption('bucket-minutes', values['bucket-minutes'], { min: 1, max: 1440 });
   if (bucketMinutes !== undefined && 1440 % bucketMinutes !== 0) throw new ConfigError(`--bucket-minutes ${bucketMinutes} does not divide a day (1440 minutes)`, 'bucket-minutes');
   return {
     ...(resolution !== undefined ? { resolution } : {}),
     ...(bucketMinutes !== undefined ? { bucketMinutes } : {}),
     ...(areaLevels !== undefined ? { areaLevels } : {}),
+    ...(areaResolution !== undefined ? { areaResolution } : {}),
   };
 }
 

@@ -20,7 +20,7 @@ export interface Box {
 export interface Cover {
   /** The cells wholly inside (hex, at the resolution where they were found: coarse where possible; see `rollupRanges`). */
   insideCells: string[];
-  /** Cells (decimal text) that may hold points both inside and outside. */
+  /** Cells (decimal text, at the boundary resolution) that may hold points both inside and outside. */
   boundary: string[];
 }
 
@@ -91,8 +91,14 @@ function classify(cell: string, box: Box, marginKm: number): Verdict {
   return 'maybe';
 }
 
-/** The cover of `box` at resolution `res`, found from the 122 resolution-0 cells down. */
-export function coverBox(box: Box, res: number): Cover {
+/**
+ * The cover of `box` for points stored in cells of resolution `res`, found from the 122
+ * resolution-0 cells down, or from the cells `from` (hex, any resolution up to `boundaryRes`: the
+ * cover of their stored descendants only). Boundary cells are at `boundaryRes` (at most `res`): a
+ * coarser one stands for its stored descendants, which its margin covers.
+ */
+export function coverBox(box: Box, res: number, boundaryRes = res, from: readonly string[] = getRes0Cells()): Cover {
+  if (boundaryRes > res) throw new RangeError(`boundary resolution ${boundaryRes} is finer than the stored cells' ${res}`);
   const cover: Cover = { insideCells: [], boundary: [] };
   const visit = (cell: string, r: number) => {
     const edge = getHexagonEdgeLengthAvg(r, UNITS.km);
@@ -104,13 +110,13 @@ export function coverBox(box: Box, res: number): Cover {
       cover.insideCells.push(cell);
       return;
     }
-    if (r === res) {
+    if (r === boundaryRes) {
       cover.boundary.push(BigInt(`0x${cell}`).toString());
       return;
     }
     for (const child of cellToChildren(cell, r + 1)) visit(child, r + 1);
   };
-  for (const cell of getRes0Cells()) visit(cell, 0);
+  for (const cell of from) visit(cell, getResolution(cell));
   return cover;
 }
 

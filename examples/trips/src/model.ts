@@ -5,7 +5,7 @@
  * partitioning of `trips` by month with partitions created as data arrives.
  */
 import { ConfigError, StoreError, type Row, type Store, type TableSpec, type WriteBatch, type WriteResult } from '@sluice/core';
-import { coarseLevels, parentSql, resolutionSql } from './area-levels.js';
+import { areaLevelsOf, cellAtSql, parentSql, resolutionSql } from './area-levels.js';
 import { DEFAULT_SETTINGS, type TripSettings } from './trip.js';
 import { DAY_MS } from './weeks.js';
 
@@ -71,20 +71,23 @@ export const tableSpecs: readonly TableSpec[] = [
  * ones, whose few rows every batch updates. Two transactions writing at once meet on those rows,
  * so they come last: the second waits only for the first's commit, not for all of its work.
  */
-function rollupStatements(src: string, counted: boolean): { wide: string[]; narrow: string[] } {
+function rollupStatements(src: string, counted: boolean, settings: TripSettings): { wide: string[]; narrow: string[] } {
   const n = counted ? 'count(*)' : '1';
   const group = (cols: string) => (counted ? ` GROUP BY ${cols} ORDER BY ${cols}` : '');
   const from = counted ? ` FROM ${src}` : '';
   const c = (col: string) => (counted ? col : `${src}.${col}`);
   const sel = (cols: string[]) => `SELECT ${cols.map(c).join(', ')}`;
   const where = counted ? '' : ' WHERE true'; // SQLite: an upsert's SELECT needs a WHERE to parse
+  // Groups are keyed by cells at the grouping resolution: the stored cells' parents when those are finer.
+  const groupCell = (col: string) => cellAtSql(c(col), settings.resolution, settings);
+  const groupKey = `SELECT ${c('region_id')}, ${groupCell('origin_cell')}, ${groupCell('destination_cell')}, ${c('bucket')}`;
   const wide = [
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 0, ${c('origin_cell')}, ${c('week')}, ${n}${from}${where}${group('origin_cell, week')} ` +
       `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 1, ${c('destination_cell')}, ${c('week')}, ${n}${from}${where}${group('destination_cell, week')} ` +
       `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
-    `INSERT INTO ${T.groups} (region_id, origin_cell, destination_cell, bucket, trips) ${sel(['region_id', 'origin_cell', 'destination_cell', 'bucket'])}, ${n}${from}${where}` +
-      `${group('region_id, origin_cell, destination_cell, bucket')} ` +
+    `INSERT INTO ${T.groups} (region_id, origin_cell, destination_cell, bucket, trips) ${groupKey}, ${n}${from}${where}` +
+      `${counted ? ' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4' : ''} ` +
       `ON CONFLICT (region_id, origin_cell, destination_cell, bucket) DO UPDATE SET trips = ${T.groups}.trips + excluded.trips`,
   ];
   const narrow = [
@@ -120,12 +123,12 @@ function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'ar
 }
 
 /** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
-export function sqliteModelSql(): string[] {
+export function sqliteModelSql(settings: TripSettings): string[] {
   return [
     `CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} (origin_cell, week, origin_lon, origin_lat)`,
     `CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week, destination_lon, destination_lat)`,
     `CREATE TRIGGER IF NOT EXISTS trips_keep_first BEFORE UPDATE ON ${T.trips} BEGIN SELECT RAISE(IGNORE); END`,
-    `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${Object.values(rollupStatements('NEW', false)).flat().join('; ')}; END`,
+    `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${Object.values(rollupStatements('NEW', false, settings)).flat().join('; ')}; END`,
   ];
 }
 
@@ -140,8 +143,9 @@ const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'big
  */
 export function pgModelSql(settings: TripSettings): string {
   const trips = tableSpecs[0]!;
-  const levels = coarseLevels(settings.resolution, settings.areaLevels);
-  const rollup = rollupStatements('new_trips', true);
+  // Every level of the area rollup below the stored cells' own.
+  const levels = areaLevelsOf(settings).slice(1);
+  const rollup = rollupStatements('new_trips', true, settings);
   const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
   return `DO $do$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
@@ -156,7 +160,7 @@ export function pgModelSql(settings: TripSettings): string {
   CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week) INCLUDE (destination_lon, destination_lat);
   CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
   BEGIN
-    ${[...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.resolution), ...rollup.narrow].join(';\n    ')};
+    ${[...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.areaResolution), ...rollup.narrow].join(';\n    ')};
     RETURN NULL;
   END $f$;
   CREATE OR REPLACE FUNCTION trips_keep_first() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
@@ -168,7 +172,7 @@ export function pgModelSql(settings: TripSettings): string {
   -- since this one read the settings.
   IF NOT EXISTS (SELECT 1 FROM ${T.settings} WHERE name = 'areaLevels') THEN
     LOCK TABLE ${T.trips} IN SHARE ROW EXCLUSIVE MODE;
-    ${[...coarseAreaStatements(levels, 'area_weeks', settings.resolution), `INSERT INTO ${T.settings} (name, value) VALUES ('areaLevels', '${settings.areaLevels}')`].join(';\n    ')};
+    ${[...coarseAreaStatements(levels, 'area_weeks', settings.areaResolution), `INSERT INTO ${T.settings} (name, value) VALUES ('areaLevels', '${settings.areaLevels}')`].join(';\n    ')};
   ELSIF (SELECT value FROM ${T.settings} WHERE name = 'areaLevels') <> '${settings.areaLevels}' THEN
     RAISE EXCEPTION 'table ${T.areaWeeks} was built with other --area-levels than ${settings.areaLevels}; use that value or a new database';
   END IF;
@@ -213,7 +217,11 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
   await store.migrate(tableSpecs);
   const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
   const stored = Object.fromEntries(rows.filter((r) => r.name in DEFAULT_SETTINGS).map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
+  const recorded = new Set(Object.keys(stored));
+  // A store from before `areaResolution` stored its cells at the grouping resolution.
+  if (stored.areaResolution === undefined && stored.resolution !== undefined) stored.areaResolution = stored.resolution;
   const settings: TripSettings = { ...DEFAULT_SETTINGS, ...stored };
+  if (stored.areaResolution === undefined && wanted.areaResolution === undefined) settings.areaResolution = wanted.resolution ?? settings.resolution;
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof TripSettings)[]) {
     const asked = wanted[key];
     if (asked === undefined) continue;
@@ -226,16 +234,22 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
     }
     settings[key] = asked;
   }
+  if (settings.areaResolution < settings.resolution || settings.areaResolution > 15) {
+    throw new ConfigError(`--area-resolution ${settings.areaResolution} must lie between --resolution (${settings.resolution}) and 15`, 'areaResolution');
+  }
+  if (dialect === 'sqlite' && settings.areaResolution !== settings.resolution) {
+    throw new ConfigError('--area-resolution is for PostgreSQL stores; SQLite stores cells at the grouping resolution (--resolution)', 'areaResolution');
+  }
   if (dialect === 'pg') await store.query(pgModelSql(settings));
-  else for (const sql of sqliteModelSql()) await store.query(sql);
+  else for (const sql of sqliteModelSql(settings)) await store.query(sql);
   // Settings not recorded yet (all of them at first; a setting added since, for an older store).
-  const missing = Object.entries(settings).filter(([name]) => !(name in stored));
+  const missing = Object.entries(settings).filter(([name]) => !recorded.has(name));
   if (missing.length > 0) await store.write({ table: T.settings, rows: missing.map(([name, value]) => ({ name, value: String(value) })) });
   return settings;
 }
 
 /** The command-line flag of each setting. */
-const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bucketMinutes: 'bucket-minutes', areaLevels: 'area-levels' };
+const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bucketMinutes: 'bucket-minutes', areaLevels: 'area-levels', areaResolution: 'area-resolution' };
 
 /**
  * Wraps a store so that a write of trips first makes sure of what the rows refer to: the

@@ -5,8 +5,8 @@
  */
 import { cellToLatLng } from 'h3-js';
 import { ConfigError, type Store } from '@sluice/core';
-import { areaLevelsOf, rollupRanges } from './area-levels.js';
-import { coverBox, type Box } from './cover.js';
+import { areaLevelsOf, rollupRanges, SPLIT_BOUNDARY_TRIPS } from './area-levels.js';
+import { coverBox, descendantRange, type Box } from './cover.js';
 import { T, dialectOf } from './model.js';
 import { nameId, type TripSettings } from './trip.js';
 import { dateOf, mondayOf, weekLabel } from './weeks.js';
@@ -57,8 +57,14 @@ function addRows(totals: Map<number, number>, rows: readonly { week: number | st
   for (const row of rows) totals.set(Number(row.week), (totals.get(Number(row.week)) ?? 0) + Number(row.n));
 }
 
+/** How a box is answered (the answer is the same either way). */
+export interface BoxTuning {
+  /** Trips above which a boundary cell is split when the stored cells are finer (default `SPLIT_BOUNDARY_TRIPS`). */
+  splitBoundaryAbove?: number;
+}
+
 /** The weekly average of trips in an area; see the README for the definitions. */
-export async function weeklyAverage(store: Store, settings: TripSettings, area: Area, range: { from?: number; to?: number } = {}): Promise<WeeklyAverage> {
+export async function weeklyAverage(store: Store, settings: TripSettings, area: Area, range: { from?: number; to?: number } = {}, tuning: BoxTuning = {}): Promise<WeeklyAverage> {
   if ((range.from === undefined) !== (range.to === undefined)) throw new ConfigError('give both --from and --to, or neither', 'from');
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) throw new ConfigError('--from is after --to', 'from');
   const weeks = await span(store, range.from, range.to);
@@ -70,7 +76,7 @@ export async function weeklyAverage(store: Store, settings: TripSettings, area: 
     const sql = `SELECT week, trips AS n FROM ${T.regionWeeks} WHERE region_id = ${p.add(nameId(area.region))} AND week BETWEEN ${p.add(weeks.first)} AND ${p.add(weeks.last)}`;
     addRows(totals, await store.query(sql, p.values));
   } else {
-    await boxTotals(store, settings, area.bbox, area.match ?? 'origin', weeks, totals);
+    await boxTotals(store, settings, area.bbox, area.match ?? 'origin', weeks, totals, tuning.splitBoundaryAbove ?? SPLIT_BOUNDARY_TRIPS);
   }
   const perWeek: WeeklyAverage['perWeek'] = [];
   let trips = 0;
@@ -83,64 +89,87 @@ export async function weeklyAverage(store: Store, settings: TripSettings, area: 
 }
 
 /** Adds the per-week trips of a box into `totals`. */
-async function boxTotals(store: Store, settings: TripSettings, box: Box, match: Match, weeks: { first: number; last: number }, totals: Map<number, number>): Promise<void> {
+async function boxTotals(store: Store, settings: TripSettings, box: Box, match: Match, weeks: { first: number; last: number }, totals: Map<number, number>, splitAbove: number): Promise<void> {
   const pg = dialectOf(store) === 'pg';
-  const cover = coverBox(box, settings.resolution);
-  // Cells wholly inside are summed from the coarsest level of the area rollup that holds them.
-  const insideRanges = rollupRanges(cover.insideCells, areaLevelsOf(settings));
-  const ends = match === 'both' ? (['origin'] as const) : ([match] as const);
-  for (const end of ends) {
-    const side = end === 'origin' ? 0 : 1;
-    const cell = `${end}_cell`;
-    const inBox = (p: Params, which: 'origin' | 'destination') =>
-      `${which}_lon BETWEEN ${p.add(box.minLon)} AND ${p.add(box.maxLon)} AND ${which}_lat BETWEEN ${p.add(box.minLat)} AND ${p.add(box.maxLat)}`;
-    const weekRange = (p: Params, column: string) => `${column} BETWEEN ${p.add(weeks.first)} AND ${p.add(weeks.last)}`;
-    const rangesSql = (p: Params, ranges: [string, string][]) =>
-      pg
-        ? `SELECT * FROM unnest(${p.add(ranges.map((r) => r[0]))}::bigint[], ${p.add(ranges.map((r) => r[1]))}::bigint[]) AS r(lo, hi)`
-        : `VALUES ${ranges.map((r) => `(${p.add(r[0])}, ${p.add(r[1])})`).join(', ')}`;
-    if (match === 'both') {
-      // Both ends: raw rows of the trips whose origin lies in the cover, both ends checked exactly.
-      const all: [string, string][] = [...rollupRanges(cover.insideCells, [settings.resolution]), ...cover.boundary.map((c): [string, string] => [c, c])];
-      for (const part of chunks(all, MAX_PER_QUERY)) {
-        const p = new Params(pg);
-        // PostgreSQL: LATERAL … OFFSET 0 keeps one index range scan per range (a join on BETWEEN may be planned as a scan).
-        const sql = pg
-          ? `SELECT t.week AS week, count(*) AS n FROM (${rangesSql(p, part)}) r CROSS JOIN LATERAL (SELECT week FROM ${T.trips} ` +
-            `WHERE ${cell} BETWEEN r.lo AND r.hi AND ${inBox(p, 'origin')} AND ${inBox(p, 'destination')} AND ${weekRange(p, 'week')} OFFSET 0) t GROUP BY t.week`
-          : `WITH r(lo, hi) AS (${rangesSql(p, part)}) SELECT t.week AS week, count(*) AS n FROM r JOIN ${T.trips} t ON t.${cell} BETWEEN r.lo AND r.hi ` +
-            `WHERE ${inBox(p, 'origin')} AND ${inBox(p, 'destination')} AND ${weekRange(p, 't.week')} GROUP BY t.week`;
-        addRows(totals, await store.query(sql, p.values));
-      }
-      continue;
-    }
-    for (const part of chunks(insideRanges, MAX_PER_QUERY)) {
-      const p = new Params(pg);
-      const sql = pg
-        ? `SELECT a.week AS week, sum(a.trips) AS n FROM (${rangesSql(p, part)}) r CROSS JOIN LATERAL (SELECT week, trips FROM ${T.areaWeeks} ` +
-          `WHERE side = ${side} AND cell BETWEEN r.lo AND r.hi AND ${weekRange(p, 'week')} OFFSET 0) a GROUP BY a.week`
-        : `WITH r(lo, hi) AS (${rangesSql(p, part)}) SELECT a.week AS week, sum(a.trips) AS n FROM r JOIN ${T.areaWeeks} a ` +
-          `ON a.side = ${side} AND a.cell BETWEEN r.lo AND r.hi WHERE ${weekRange(p, 'a.week')} GROUP BY a.week`;
-      addRows(totals, await store.query(sql, p.values));
-    }
-    for (const candidates of chunks(cover.boundary, MAX_PER_QUERY)) {
-      // Only boundary cells with trips in the span are read row by row (one rollup lookup each,
-      // instead of one index descent per cell and month partition).
-      const q = new Params(pg);
-      const candidateList = pg ? `= ANY(${q.add(candidates)}::bigint[])` : `IN (${candidates.map((c) => q.add(c)).join(', ')})`;
-      const part = (
-        await store.query<{ cell: string | number }>(
-          `SELECT DISTINCT CAST(cell AS TEXT) AS cell FROM ${T.areaWeeks} WHERE side = ${side} AND cell ${candidateList} AND ${weekRange(q, 'week')}`,
-          q.values,
-        )
-      ).map((row) => String(row.cell));
-      if (part.length === 0) continue;
+  // Boundary cells at the grouping resolution first; those holding many trips are split below.
+  const cover = coverBox(box, settings.areaResolution, settings.resolution);
+  /** The stored cells (an index range) of a boundary cell, which may be coarser than they are. */
+  const storedRange = (decimal: string): [string, string] => {
+    const [lo, hi] = descendantRange(BigInt(decimal).toString(16), settings.areaResolution);
+    return [lo.toString(), hi.toString()];
+  };
+  const inBox = (p: Params, which: 'origin' | 'destination') =>
+    `${which}_lon BETWEEN ${p.add(box.minLon)} AND ${p.add(box.maxLon)} AND ${which}_lat BETWEEN ${p.add(box.minLat)} AND ${p.add(box.maxLat)}`;
+  const weekRange = (p: Params, column: string) => `${column} BETWEEN ${p.add(weeks.first)} AND ${p.add(weeks.last)}`;
+  const rangesSql = (p: Params, ranges: [string, string][]) =>
+    pg
+      ? `SELECT * FROM unnest(${p.add(ranges.map((r) => r[0]))}::bigint[], ${p.add(ranges.map((r) => r[1]))}::bigint[]) AS r(lo, hi)`
+      : `VALUES ${ranges.map((r) => `(${p.add(r[0])}, ${p.add(r[1])})`).join(', ')}`;
+  /** Per-week counts of raw trips whose `end` cell lies in one of `ranges` and that `where` keeps. */
+  const rawRows = async (end: 'origin' | 'destination', ranges: [string, string][], where: (p: Params) => string) => {
+    // Single stored cells: one index scan over all of them (cheaper than a range scan each).
+    for (const part of chunks(ranges.filter(([lo, hi]) => lo === hi).map(([cell]) => cell), MAX_PER_QUERY)) {
       const p = new Params(pg);
       const cells = pg ? `= ANY(${p.add(part)}::bigint[])` : `IN (${part.map((c) => p.add(c)).join(', ')})`;
-      const sql = `SELECT week, count(*) AS n FROM ${T.trips} WHERE ${cell} ${cells} AND ${inBox(p, end)} AND ${weekRange(p, 'week')} GROUP BY week`;
+      addRows(totals, await store.query(`SELECT week, count(*) AS n FROM ${T.trips} WHERE ${end}_cell ${cells} AND ${where(p)} AND ${weekRange(p, 'week')} GROUP BY week`, p.values));
+    }
+    for (const part of chunks(ranges.filter(([lo, hi]) => lo !== hi), MAX_PER_QUERY)) {
+      const p = new Params(pg);
+      // PostgreSQL: LATERAL … OFFSET 0 keeps one index range scan per range (a join on BETWEEN may be planned as a scan).
+      const sql = pg
+        ? `SELECT t.week AS week, count(*) AS n FROM (${rangesSql(p, part)}) r CROSS JOIN LATERAL (SELECT week FROM ${T.trips} ` +
+          `WHERE ${end}_cell BETWEEN r.lo AND r.hi AND ${where(p)} AND ${weekRange(p, 'week')} OFFSET 0) t GROUP BY t.week`
+        : `WITH r(lo, hi) AS (${rangesSql(p, part)}) SELECT t.week AS week, count(*) AS n FROM r JOIN ${T.trips} t ON t.${end}_cell BETWEEN r.lo AND r.hi ` +
+          `WHERE ${where(p)} AND ${weekRange(p, 't.week')} GROUP BY t.week`;
       addRows(totals, await store.query(sql, p.values));
     }
+  };
+  if (match === 'both') {
+    // Both ends: raw rows of the trips whose origin lies in the cover, both ends checked exactly.
+    const all = [...rollupRanges(cover.insideCells, [settings.areaResolution]), ...cover.boundary.map(storedRange)];
+    await rawRows('origin', all, (p) => `${inBox(p, 'origin')} AND ${inBox(p, 'destination')}`);
+    return;
   }
+  const side = match === 'origin' ? 0 : 1;
+  /** The boundary cells (decimal) among `candidates` with trips in the span, and their trips, from the rollup. */
+  const occupied = async (candidates: string[]) => {
+    const found: { cell: string; trips: number }[] = [];
+    for (const part of chunks(candidates, MAX_PER_QUERY)) {
+      const q = new Params(pg);
+      const list = pg ? `= ANY(${q.add(part)}::bigint[])` : `IN (${part.map((c) => q.add(c)).join(', ')})`;
+      const rows = await store.query<{ cell: string | number; n: string | number }>(
+        `SELECT CAST(cell AS TEXT) AS cell, sum(trips) AS n FROM ${T.areaWeeks} WHERE side = ${side} AND cell ${list} AND ${weekRange(q, 'week')} GROUP BY cell`,
+        q.values,
+      );
+      for (const row of rows) found.push({ cell: String(row.cell), trips: Number(row.n) });
+    }
+    return found;
+  };
+  // Only boundary cells with trips in the span are read (one rollup lookup each, instead of one
+  // index descent per cell and month partition). With finer stored cells, a boundary cell holding
+  // many trips is split: its parts inside come from the rollup, its strip along the edge from rows.
+  const inside = [...cover.insideCells];
+  const read: string[] = [];
+  const split: string[] = [];
+  for (const { cell, trips } of await occupied(cover.boundary)) {
+    (settings.areaResolution > settings.resolution && trips > splitAbove ? split : read).push(cell);
+  }
+  if (split.length > 0) {
+    const parts = coverBox(box, settings.areaResolution, settings.areaResolution, split.map((c) => BigInt(c).toString(16)));
+    inside.push(...parts.insideCells);
+    read.push(...(await occupied(parts.boundary)).map((found) => found.cell));
+  }
+  // Cells wholly inside are summed from the coarsest level of the area rollup that holds them.
+  for (const part of chunks(rollupRanges(inside, areaLevelsOf(settings)), MAX_PER_QUERY)) {
+    const p = new Params(pg);
+    const sql = pg
+      ? `SELECT a.week AS week, sum(a.trips) AS n FROM (${rangesSql(p, part)}) r CROSS JOIN LATERAL (SELECT week, trips FROM ${T.areaWeeks} ` +
+        `WHERE side = ${side} AND cell BETWEEN r.lo AND r.hi AND ${weekRange(p, 'week')} OFFSET 0) a GROUP BY a.week`
+      : `WITH r(lo, hi) AS (${rangesSql(p, part)}) SELECT a.week AS week, sum(a.trips) AS n FROM r JOIN ${T.areaWeeks} a ` +
+        `ON a.side = ${side} AND a.cell BETWEEN r.lo AND r.hi WHERE ${weekRange(p, 'a.week')} GROUP BY a.week`;
+    addRows(totals, await store.query(sql, p.values));
+  }
+  if (read.length > 0) await rawRows(match, read.map(storedRange), (p) => inBox(p, match));
 }
 
 /** A group of similar trips. */

@@ -20,8 +20,14 @@ export interface Point {
 
 /** The settings that shape derived columns; fixed when the store is first migrated. */
 export interface TripSettings {
-  /** H3 resolution of the origin and destination cells (grouping and area rollups). */
+  /** H3 resolution of the cells of groups of similar trips, and a level of the area rollup. */
   resolution: number;
+  /**
+   * H3 resolution of the cells stored with each trip and of the finest level of the area rollup
+   * (PostgreSQL; `resolution` up to 15, by default `resolution`): a finer one keeps the part of a box
+   * answered from raw rows, a strip along its edges, thin (see area-levels.ts).
+   */
+  areaResolution: number;
   /** Width of a time-of-day bucket in minutes (a divisor of 1440). */
   bucketMinutes: number;
   /**
@@ -31,8 +37,12 @@ export interface TripSettings {
   areaLevels: number;
 }
 
-/** Defaults, justified in the README: res 8 cells (~0.74 km², ~460 m edge), 30-minute buckets, no coarse levels. */
-export const DEFAULT_SETTINGS: TripSettings = { resolution: 8, bucketMinutes: 30, areaLevels: 0 };
+/**
+ * Defaults, justified in the README: res 8 cells (~0.74 km², ~460 m edge), 30-minute buckets, no
+ * coarse levels, cells stored at the grouping resolution (`areaResolution` follows `resolution`
+ * unless set: see `migrateModel`).
+ */
+export const DEFAULT_SETTINGS: TripSettings = { resolution: 8, bucketMinutes: 30, areaLevels: 0, areaResolution: 8 };
 
 /** A checked, normalised trip; what travels through a broker (JSON-safe). */
 export interface Trip {
@@ -203,8 +213,8 @@ export function tripRow(trip: Trip, ingestion: number, settings: TripSettings): 
     origin_lat: trip.origin.lat,
     destination_lon: trip.destination.lon,
     destination_lat: trip.destination.lat,
-    origin_cell: cellOf(trip.origin, settings.resolution),
-    destination_cell: cellOf(trip.destination, settings.resolution),
+    origin_cell: cellOf(trip.origin, settings.areaResolution),
+    destination_cell: cellOf(trip.destination, settings.areaResolution),
     bucket: bucketOf(trip.at, settings.bucketMinutes),
     week: mondayOf(trip.at),
     ingestion,

@@ -90,7 +90,18 @@ function bruteForce(trips: readonly Trip[], keep: (trip: Trip) => boolean, span?
   return { weeks: perWeek.length, trips: total, weeklyAverage: total / perWeek.length, perWeek };
 }
 
-describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
+/** The stores and models the answers are checked on. */
+const cases: { name: string; kind: 'sqlite' | 'pg'; wanted: Partial<TripSettings> }[] = [
+  { name: 'sqlite', kind: 'sqlite', wanted: {} },
+  // PostgreSQL with the coarse area levels, so that boxes are answered from them too.
+  ...storeKinds.filter((k) => k === 'pg').flatMap((kind) => [
+    { name: 'pg, 3 coarse levels', kind, wanted: { areaLevels: 3 } },
+    // Cells stored at resolution 10: small boxes' boundaries at 10, large ones' at the grouping resolution 8.
+    { name: 'pg, cells at resolution 10', kind, wanted: { areaResolution: 10, areaLevels: 1 } },
+  ]),
+];
+
+describe.each(cases)('weekly averages on $name equal brute force', ({ kind, wanted }) => {
   const trips = makeTrips(4000);
   let target: FreshStore;
   let store: Store;
@@ -99,8 +110,7 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
 
   beforeAll(async () => {
     target = await fresh(kind);
-    // PostgreSQL with the coarse area levels, so that boxes are answered from them too.
-    ({ store, settings } = await openModel(target.url, kind === 'pg' ? { areaLevels: 3 } : {}));
+    ({ store, settings } = await openModel(target.url, wanted));
     const dir = target.kind === 'sqlite' ? target.url.slice('sqlite:'.length).replace(/trips\.db$/, '') : tmpdir();
     file = join(dir, `exact-${process.pid}-${kind}.csv`);
     writeFileSync(file, toCsv(trips));
@@ -123,6 +133,8 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
         const expected = bruteForce(trips, keep);
         expect(expected.trips).toBeGreaterThan(0);
         expect(await weeklyAverage(store, settings, { bbox: box, match })).toEqual(expected);
+        // Every occupied boundary cell split into its parts (only with finer stored cells does that change the reads).
+        expect(await weeklyAverage(store, settings, { bbox: box, match }, {}, { splitBoundaryAbove: 0 })).toEqual(expected);
       });
     }
   }
@@ -143,21 +155,33 @@ describe.each(storeKinds)('weekly averages on %s equal brute force', (kind) => {
   });
 
   it('rollups equal a recount of the trips', async () => {
+    const stored = await store.query<{ r: number | string }>(`SELECT DISTINCT ${resolutionSql('origin_cell')} AS r FROM ${T.trips}`);
+    expect(stored.map((row) => Number(row.r))).toEqual([settings.areaResolution]);
     const { rollups, recount } = await rollupsAndRecount(store);
     expect(rollups).toEqual(recount);
   });
 
-  it('refuses to change the coarse area levels of a store, and SQLite keeps none', async () => {
-    const change = kind === 'pg' ? { areaLevels: 1 } : { areaLevels: 2 };
-    await expect(migrateModel(store, change)).rejects.toThrow(kind === 'pg' ? /--area-levels 1 differs from 3/ : /--area-levels is for PostgreSQL/);
+  it('refuses to change the area levels or the stored cells of a store, and SQLite keeps no other level', async () => {
+    await expect(migrateModel(store, { areaLevels: 2 })).rejects.toThrow(kind === 'pg' ? new RegExp(`--area-levels 2 differs from ${settings.areaLevels}`) : /--area-levels is for PostgreSQL/);
+    await expect(migrateModel(store, { areaResolution: 11 })).rejects.toThrow(new RegExp(`--area-resolution 11 differs from ${settings.areaResolution}`));
+    await expect(migrateModel(store)).resolves.toEqual(settings);
+  });
+
+  // A store that has finer cells was never one from before the setting.
+  it.skipIf(wanted.areaResolution !== undefined)('a store from before --area-resolution keeps its cells at the grouping resolution, and records that', async () => {
+    await store.query(`DELETE FROM ${T.settings} WHERE name = 'areaResolution'`);
+    await expect(migrateModel(store, { areaResolution: 10 })).rejects.toThrow(/--area-resolution 10 differs from 8/);
+    await expect(migrateModel(store)).resolves.toEqual(settings);
+    const [row] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = 'areaResolution'`);
+    expect(row?.value).toBe(String(settings.resolution));
   });
 
   it.skipIf(kind !== 'pg')('a store built before the coarse area levels gets them from its finest rows when migrated with --area-levels', async () => {
     const [coarse] = await store.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} < ${settings.resolution}`);
     expect(Number(coarse?.n)).toBeGreaterThan(0);
-    await store.query(`DELETE FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} <> ${settings.resolution}`);
+    await store.query(`DELETE FROM ${T.areaWeeks} WHERE ${resolutionSql('cell')} <> ${settings.areaResolution}`);
     await store.query(`DELETE FROM ${T.settings} WHERE name = 'areaLevels'`);
-    expect(await migrateModel(store, { areaLevels: 3 })).toEqual(settings);
+    expect(await migrateModel(store, { areaLevels: settings.areaLevels })).toEqual(settings);
     const { rollups, recount } = await rollupsAndRecount(store);
     expect(rollups).toEqual(recount);
     expect(await weeklyAverage(store, settings, { bbox: boxes.country! })).toEqual(bruteForce(trips, (t) => inBox(t.origin, boxes.country!)));

@@ -7,8 +7,8 @@ import { openStore } from '@sluice/runtime';
 import type { Store } from '@sluice/core';
 import { cellToParent } from 'h3-js';
 import { T, migrateModel } from '../../src/model.js';
-import { coarseLevels } from '../../src/area-levels.js';
-import type { TripSettings } from '../../src/trip.js';
+import { areaLevelsOf } from '../../src/area-levels.js';
+import { DEFAULT_SETTINGS, type TripSettings } from '../../src/trip.js';
 
 /** A store URL of a kind, made fresh, and how to remove it. */
 export interface FreshStore {
@@ -63,43 +63,48 @@ export async function openModel(url: string, wanted: Partial<TripSettings> = {})
   return { store, settings: await migrateModel(store, wanted) };
 }
 
-/** Each rollup next to a recount from the trips table, as sorted text lines (equal when consistent). */
+/** Each rollup next to a recount from the trips table, as sorted text lines (equal when consistent; cells as exact text). */
 export async function rollupsAndRecount(store: Store): Promise<{ rollups: string[]; recount: string[] }> {
   const lines = async (sql: string) => (await store.query(sql)).map((row) => Object.values(row).map(String).join('|')).sort();
   const ts = store.name === 'pg' ? (c: string) => `(extract(epoch from ${c}) * 1000)::bigint` : (c: string) => c;
   const rollups = [
     ...(await lines(`SELECT 'rw', region_id, week, trips FROM ${T.regionWeeks}`)),
-    ...(await lines(`SELECT 'aw', side, cell, week, trips FROM ${T.areaWeeks}`)),
-    ...(await lines(`SELECT 'g', region_id, origin_cell, destination_cell, bucket, trips FROM ${T.groups}`)),
+    ...(await lines(`SELECT 'aw', side, CAST(cell AS TEXT), week, trips FROM ${T.areaWeeks}`)),
+    ...(await lines(`SELECT 'g', CAST(region_id AS TEXT), CAST(origin_cell AS TEXT), CAST(destination_cell AS TEXT), bucket, trips FROM ${T.groups}`)),
     ...(await lines(`SELECT 'rd', region_id, datasource_id, trips, ${ts('latest_at')} FROM ${T.regionDatasources}`)),
     ...(await lines(`SELECT 'n', sum(new_trips) FROM ${T.ingestions}`)),
   ].sort();
   const recount = [
     ...(await lines(`SELECT 'rw', region_id, week, count(*) FROM ${T.trips} GROUP BY region_id, week`)),
-    ...(await lines(`SELECT 'aw' AS k, 0 AS side, origin_cell, week, count(*) FROM ${T.trips} GROUP BY origin_cell, week`)),
-    ...(await lines(`SELECT 'aw' AS k, 1 AS side, destination_cell, week, count(*) FROM ${T.trips} GROUP BY destination_cell, week`)),
-    ...(await lines(`SELECT 'g', region_id, origin_cell, destination_cell, bucket, count(*) FROM ${T.trips} GROUP BY region_id, origin_cell, destination_cell, bucket`)),
+    ...(await lines(`SELECT 'aw' AS k, 0 AS side, CAST(origin_cell AS TEXT), week, count(*) FROM ${T.trips} GROUP BY origin_cell, week`)),
+    ...(await lines(`SELECT 'aw' AS k, 1 AS side, CAST(destination_cell AS TEXT), week, count(*) FROM ${T.trips} GROUP BY destination_cell, week`)),
+
     ...(await lines(`SELECT 'rd', region_id, datasource_id, count(*), ${ts('max(started_at)')} FROM ${T.trips} GROUP BY region_id, datasource_id`)),
     ...(await lines(`SELECT 'n', count(*) FROM ${T.trips}`)),
-    ...(await coarseRecount(store)),
+    ...(await recountInJs(store)),
   ].sort();
   return { rollups, recount };
 }
 
-/** The coarse levels of `area_weeks` (as the store recorded them) recounted from the trips with h3-js's own `cellToParent`. */
-async function coarseRecount(store: Store): Promise<string[]> {
-  const settings = Object.fromEntries((await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`)).map((r) => [r.name, Number(r.value)]));
-  const levels = coarseLevels(settings.resolution ?? 0, settings.areaLevels ?? 0);
-  if (levels.length === 0) return [];
+/**
+ * What the store computes with parent cells, recounted from the trips with h3-js's own
+ * `cellToParent`: the groups (at the grouping resolution) and the levels of `area_weeks` below the
+ * stored cells' resolution (as the store recorded its settings).
+ */
+async function recountInJs(store: Store): Promise<string[]> {
+  const recorded = Object.fromEntries((await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`)).map((r) => [r.name, Number(r.value)]));
+  const settings = { ...DEFAULT_SETTINGS, areaResolution: recorded.resolution, ...recorded } as TripSettings;
+  const levels = areaLevelsOf(settings).slice(1);
+  const parent = (cell: string, level: number) => (level === settings.areaResolution ? cell : BigInt(`0x${cellToParent(BigInt(cell).toString(16), level)}`).toString());
   const counts = new Map<string, number>();
-  const trips = await store.query<{ o: string; d: string; week: number }>(`SELECT origin_cell AS o, destination_cell AS d, week FROM ${T.trips}`);
+  const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  const trips = await store.query<{ region: string; o: string; d: string; bucket: number; week: number }>(
+    `SELECT CAST(region_id AS TEXT) AS region, CAST(origin_cell AS TEXT) AS o, CAST(destination_cell AS TEXT) AS d, bucket, week FROM ${T.trips}`,
+  );
   for (const trip of trips) {
+    add(`g|${trip.region}|${parent(trip.o, settings.resolution)}|${parent(trip.d, settings.resolution)}|${trip.bucket}`);
     for (const [side, cell] of [[0, trip.o], [1, trip.d]] as const) {
-      for (const level of levels) {
-        const parent = BigInt(`0x${cellToParent(BigInt(cell).toString(16), level)}`).toString();
-        const key = `aw|${side}|${parent}|${trip.week}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
+      for (const level of levels) add(`aw|${side}|${parent(cell, level)}|${trip.week}`);
     }
   }
   return [...counts].map(([key, n]) => `${key}|${n}`);
