@@ -61,13 +61,15 @@ const { values } = parseArgs({
     'tuned-server': { type: 'boolean', default: false },
     /** Coarse levels of the area rollup the ingestion keeps (`pnpm trips ingest --area-levels`). */
     'area-levels': { type: 'string', default: '0' },
+    /** H3 resolution of the stored cells (`pnpm trips ingest --area-resolution`; default: the grouping resolution). */
+    'area-resolution': { type: 'string' },
     /** Transactions in flight in the direct ingestion (`pnpm trips ingest --writers`). */
     writers: { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--writers N] [--keep] [--queries-only] [--pg URL]
+  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--area-resolution R] [--writers N] [--keep] [--queries-only] [--pg URL]
 
 The trips example at scale, into PostgreSQL (--pg, default SLUICE_PG_URL or postgres://postgres@127.0.0.1:5432/postgres).
 For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the psql \\copy ceiling, \`pnpm trips ingest\`
@@ -76,7 +78,7 @@ For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the ps
 --baseline-rows rows and, with --kafka-rows N, the Kafka path with 2 consumers. --keep leaves the databases;
 --queries-only measures the queries on a kept database. --tuned-server starts a private PostgreSQL for the run
 (data in $TMPDIR, fsync on) with settings for bulk loads on this machine: ${Object.entries(TUNED).map(([k, v]) => `${k}=${v}`).join(', ')};
-it is stopped and removed at the end. --area-levels N ingests with N coarse levels of the area rollup (default 0); --writers N with N transactions in flight (default 2). Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
+it is stopped and removed at the end. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2). Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
   process.exit(0);
 }
 const sizes = values.sizes.split(',').map(Number);
@@ -215,6 +217,7 @@ const results: Record<string, unknown> = {
   machine: `${execFileSync('nproc').toString().trim()} cores`,
   server: tuned ? { private: true, settings: TUNED } : { url: redact(adminUrl) },
   areaLevels: Number(values['area-levels']),
+  areaResolution: Number(values['area-resolution'] ?? 8),
   writers: Number(values.writers),
   sizes: {},
 };
@@ -234,7 +237,7 @@ for (const rows of sizes) {
   const ceiling = await copyCeiling(file, db);
   console.error(`${rows}: psql \\copy ceiling ${ceiling.toFixed(1)} s`);
   const server = serverCpu(adminUrl, { database: db });
-  const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000', '--area-levels', values['area-levels'], '--writers', values.writers]);
+  const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000', '--area-levels', values['area-levels'], ...(values['area-resolution'] ? ['--area-resolution', values['area-resolution']] : []), '--writers', values.writers]);
   const serverCpuS = await server.stop();
   const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
   const [{ size }] = (await (async () => {
