@@ -81,7 +81,8 @@ For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the ps
 it is stopped and removed at the end. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2). Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
   process.exit(0);
 }
-const sizes = values.sizes.split(',').map(Number);
+// `--sizes 0` (or an empty list): no direct sizes, e.g. for a run of the Kafka path alone.
+const sizes = values.sizes.split(',').map(Number).filter((rows) => rows > 0);
 const runs = Number(values.runs);
 if (values['tuned-server'] && (values.keep || values['queries-only'])) {
   console.error('--tuned-server removes its server at the end: it cannot be combined with --keep or --queries-only');

@@ -214,6 +214,10 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
   if (dialect === 'sqlite' && (wanted.areaLevels ?? 0) > 0) {
     throw new ConfigError('--area-levels is for PostgreSQL stores; SQLite keeps only the stored resolution', 'areaLevels');
   }
+  // What the asked settings refuse by themselves, before any table is made (the same checks follow
+  // with the store's recorded settings): finer cells on SQLite, or cells coarser than the groups'.
+  if (wanted.areaResolution !== undefined && dialect === 'sqlite' && wanted.areaResolution !== wanted.resolution) throw sqliteCellsRefused();
+  if (wanted.areaResolution !== undefined && wanted.resolution !== undefined) checkAreaResolution(dialect, { ...DEFAULT_SETTINGS, ...wanted });
   await store.migrate(tableSpecs);
   const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
   const stored = Object.fromEntries(rows.filter((r) => r.name in DEFAULT_SETTINGS).map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
@@ -234,18 +238,25 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
     }
     settings[key] = asked;
   }
-  if (settings.areaResolution < settings.resolution || settings.areaResolution > 15) {
-    throw new ConfigError(`--area-resolution ${settings.areaResolution} must lie between --resolution (${settings.resolution}) and 15`, 'areaResolution');
-  }
-  if (dialect === 'sqlite' && settings.areaResolution !== settings.resolution) {
-    throw new ConfigError('--area-resolution is for PostgreSQL stores; SQLite stores cells at the grouping resolution (--resolution)', 'areaResolution');
-  }
+  checkAreaResolution(dialect, settings);
   if (dialect === 'pg') await store.query(pgModelSql(settings));
   else for (const sql of sqliteModelSql(settings)) await store.query(sql);
   // Settings not recorded yet (all of them at first; a setting added since, for an older store).
   const missing = Object.entries(settings).filter(([name]) => !recorded.has(name));
   if (missing.length > 0) await store.write({ table: T.settings, rows: missing.map(([name, value]) => ({ name, value: String(value) })) });
   return settings;
+}
+
+/** Refuses stored cells coarser than the groups' (or, on SQLite, other than theirs). */
+function checkAreaResolution(dialect: Dialect, settings: TripSettings): void {
+  if (settings.areaResolution < settings.resolution || settings.areaResolution > 15) {
+    throw new ConfigError(`--area-resolution ${settings.areaResolution} must lie between --resolution (${settings.resolution}) and 15`, 'areaResolution');
+  }
+  if (dialect === 'sqlite' && settings.areaResolution !== settings.resolution) throw sqliteCellsRefused();
+}
+
+function sqliteCellsRefused(): ConfigError {
+  return new ConfigError('--area-resolution is for PostgreSQL stores; SQLite stores cells at the grouping resolution (--resolution)', 'areaResolution');
 }
 
 /** The command-line flag of each setting. */

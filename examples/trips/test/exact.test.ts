@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeededRandom, type Store } from '@sluice/core';
+import { openStore } from '@sluice/runtime';
 import type { Box } from '../src/cover.js';
 import { resolutionSql } from '../src/area-levels.js';
 import { ingestFiles } from '../src/ingest.js';
@@ -163,14 +164,30 @@ describe.each(cases)('weekly averages on $name equal brute force', ({ kind, want
 
   it('refuses to change the area levels or the stored cells of a store, and SQLite keeps no other level', async () => {
     await expect(migrateModel(store, { areaLevels: 2 })).rejects.toThrow(kind === 'pg' ? new RegExp(`--area-levels 2 differs from ${settings.areaLevels}`) : /--area-levels is for PostgreSQL/);
-    await expect(migrateModel(store, { areaResolution: 11 })).rejects.toThrow(new RegExp(`--area-resolution 11 differs from ${settings.areaResolution}`));
+    await expect(migrateModel(store, { areaResolution: 11 })).rejects.toThrow(kind === 'pg' ? new RegExp(`--area-resolution 11 differs from ${settings.areaResolution}`) : /--area-resolution is for PostgreSQL/);
     await expect(migrateModel(store)).resolves.toEqual(settings);
+  });
+
+  it('refuses settings that contradict each other before making any table', async () => {
+    const empty = await fresh(kind);
+    const other = await openStore(empty.url);
+    try {
+      const [wanted, message] = kind === 'pg' ? [{ resolution: 9, areaResolution: 8 }, /--area-resolution 8 must lie between --resolution \(9\) and 15/] : [{ areaResolution: 10 }, /--area-resolution is for PostgreSQL/];
+      const tables = kind === 'pg' ? `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()` : `SELECT name FROM sqlite_master WHERE type = 'table'`;
+      const before = await other.query(tables); // the store's own, if any
+      await expect(migrateModel(other, wanted)).rejects.toThrow(message);
+      expect(await other.query(tables)).toEqual(before);
+      expect(before.some((row) => row.name === T.trips)).toBe(false);
+    } finally {
+      await other.close();
+      await empty.drop();
+    }
   });
 
   // A store that has finer cells was never one from before the setting.
   it.skipIf(wanted.areaResolution !== undefined)('a store from before --area-resolution keeps its cells at the grouping resolution, and records that', async () => {
     await store.query(`DELETE FROM ${T.settings} WHERE name = 'areaResolution'`);
-    await expect(migrateModel(store, { areaResolution: 10 })).rejects.toThrow(/--area-resolution 10 differs from 8/);
+    await expect(migrateModel(store, { areaResolution: 10 })).rejects.toThrow(kind === 'pg' ? /--area-resolution 10 differs from 8/ : /--area-resolution is for PostgreSQL/);
     await expect(migrateModel(store)).resolves.toEqual(settings);
     const [row] = await store.query<{ value: string }>(`SELECT value FROM ${T.settings} WHERE name = 'areaResolution'`);
     expect(row?.value).toBe(String(settings.resolution));
