@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SluiceError } from '../errors.js';
 import { generatorSource } from '../sources/generator-source.js';
-import type { Position, Row, Store, WriteBatch } from '../types.js';
+import type { Position, Row, WriteBatch } from '../types.js';
 import { load } from './load.js';
+import { scriptedStore } from './test-store.js';
 
 /**
  * A keyed store in memory whose writes take a random while (so transactions end out of order),
@@ -18,9 +19,8 @@ function racingStore(options: { failAt?: number } = {}) {
   let aheadOfCommits = 0;
   let failAt = options.failAt;
   let broken = false;
-  const store: Store = {
+  const store = scriptedStore({
     name: 'racing',
-    migrate: async () => undefined,
     write: async (batch: WriteBatch) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -38,11 +38,7 @@ function racingStore(options: { failAt?: number } = {}) {
       return { written: batch.rows.length, deadLetters: 0 };
     },
     readCheckpoint: async () => checkpoint,
-    readDeadLetters: async () => [],
-    query: async () => [],
-    stream: async function* () {},
-    close: async () => undefined,
-  };
+  });
   return { store, rows, writes, checkpoint: () => checkpoint, stats: () => ({ maxInFlight, aheadOfCommits }), repair: () => ((broken = false), (failAt = undefined)), writing: () => inFlight };
 }
 

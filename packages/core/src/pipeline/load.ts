@@ -128,8 +128,8 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
       written = await writing;
     } catch (error) {
       order?.failed(seq, error);
-      // The run ends with this error only once the other writers' transactions have ended.
-      if (writing) inFlight.delete(writing);
+      // The run ends with this error only once the other writers' transactions have ended (this
+      // one's, settled, is among them until `finally`).
       await Promise.allSettled(inFlight);
       throw error;
     } finally {

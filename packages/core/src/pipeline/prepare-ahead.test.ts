@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/memory-broker.js';
 import { generatorSource } from '../sources/generator-source.js';
-import type { Row, Store, WriteBatch } from '../types.js';
+import type { Row, WriteBatch } from '../types.js';
 import { ingest } from './ingest.js';
 import { load } from './load.js';
 import { persist } from './persist.js';
+import { scriptedStore } from './test-store.js';
 
 /**
  * A store whose writes take a while and that counts how prepare and write calls interleave: batch
@@ -17,9 +18,8 @@ function slowStore() {
   let writing = 0;
   let preparedWhileWriting = 0;
   let unprepared = 0;
-  const store: Store = {
+  const store = scriptedStore({
     name: 'slow',
-    migrate: async () => undefined,
     prepare: (batch) => {
       prepared.add(batch);
       if (writing > 0) preparedWhileWriting++;
@@ -32,12 +32,7 @@ function slowStore() {
       writing--;
       return { written: batch.rows.length, deadLetters: 0 };
     },
-    readCheckpoint: async () => undefined,
-    readDeadLetters: async () => [],
-    query: async () => [],
-    stream: async function* () {},
-    close: async () => undefined,
-  };
+  });
   return { store, rows, stats: () => ({ preparedWhileWriting, unprepared }) };
 }
 
