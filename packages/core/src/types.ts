@@ -221,7 +221,7 @@ export interface Checkpoint {
   position: Position;
 }
 
-/** One atomic write: rows, dead letters and a checkpoint land together or not at all. */
+/** One atomic write: rows, the rows they replace, dead letters and checkpoints land together or not at all. */
 export interface WriteBatch {
   /**
    * Target table. Required when `rows` is non-empty; a batch of only dead letters and/or a
@@ -235,7 +235,31 @@ export interface WriteBatch {
   deadLetters?: readonly DeadLetter[];
   /** Source position covered by this batch; written in the same transaction. */
   checkpoint?: Checkpoint;
+  /**
+   * More positions written in the same transaction, for a batch that covers several streams (a
+   * unit of several files, each resuming on its own). Written as `checkpoint` is; a stream may
+   * appear only once among `checkpoint` and these, or the batch is refused.
+   */
+  checkpoints?: readonly Checkpoint[];
+  /**
+   * Rows this batch replaces: in the same transaction, before its rows are written, the rows of
+   * `table` whose `column` equals one of `in` are deleted (a reloaded file replacing its earlier
+   * rows, with no moment at which a reader sees neither). Needs `table`; `rows` may be empty.
+   * Values are given as they would be in a row of that column; at most 100,000 of them.
+   */
+  replace?: Replace;
 }
+
+/** The rows a batch replaces: see {@link WriteBatch.replace}. */
+export interface Replace {
+  /** A column of the batch's table. */
+  column: string;
+  /** The values whose rows are deleted. */
+  in: readonly unknown[];
+}
+
+/** Which checkpoints `Store.readCheckpoints` reads: these streams, or every stream whose name starts with `prefix`. */
+export type CheckpointSelector = readonly string[] | { prefix: string };
 
 /** What a write did. */
 export interface WriteResult {
@@ -274,6 +298,12 @@ export interface Store {
   prepare?(batch: WriteBatch): void;
   /** The last committed position of a stream, or `undefined` if none. */
   readCheckpoint(stream: string): Promise<Position | undefined>;
+  /**
+   * The last committed positions of several streams in one read: of the streams named (streams
+   * without a checkpoint are left out of the map), or of every stream whose name starts with
+   * `prefix` (matched literally: `%` and `_` are plain characters).
+   */
+  readCheckpoints(which: CheckpointSelector): Promise<Map<string, Position>>;
   /** Dead letters in the order they were written (optionally of one origin). */
   readDeadLetters(origin?: string): Promise<DeadLetter[]>;
   /** Runs a read query with positional parameters (`?` for SQLite, `$1` for PostgreSQL). */

@@ -2,9 +2,9 @@
  * The pure half of a write: the statements compiled once per migrated table, and a batch checked
  * and encoded before any I/O, so bad input is refused before a connection is even taken.
  */
-import type { Checkpoint, DeadLetter, TableSpec, WriteBatch, WriteMode } from '@sluice/core';
-import { RowEncodingError, copyPlan, encodeCopyRows, type CopyPlan } from './copy-encode.js';
-import { createStagingSql, qualify } from './ddl.js';
+import { batchCheckpoints, quoteIdentifier, replaceProblem, type Checkpoint, type DeadLetter, type TableSpec, type WriteBatch, type WriteMode } from '@sluice/core';
+import { CopyValueError, FIELD_ENCODERS, RowEncodingError, copyPlan, encodeCopyRows, type CopyPlan } from './copy-encode.js';
+import { PG_TYPES, createStagingSql, qualify } from './ddl.js';
 import { refusal, type FailureContext } from './errors.js';
 import { copyFromSql, mergeSql, stagingTarget } from './upsert.js';
 
@@ -46,11 +46,14 @@ export interface PreparedBatch {
   /** Rows in `chunks`. */
   count: number;
   deadLetters: readonly DeadLetter[];
-  checkpoint: Checkpoint | undefined;
+  /** Every checkpoint of the batch, `checkpoint` first. */
+  checkpoints: readonly Checkpoint[];
+  /** The DELETE of the rows the batch replaces, and its one parameter, run before the rows go in. */
+  replace: { sql: string; values: string[] } | undefined;
 }
 
-/** Checks the dead letters and the checkpoint of a batch. */
-function assertExtras(batch: WriteBatch, context: FailureContext): void {
+/** Checks the dead letters and returns the checkpoints of a batch. */
+function checkExtras(batch: WriteBatch, context: FailureContext): Checkpoint[] {
   const fail = (why: string): never => {
     throw refusal(context, why);
   };
@@ -63,16 +66,37 @@ function assertExtras(batch: WriteBatch, context: FailureContext): void {
       fail(`dead letter ${i} has at = ${String(letter.at)}; give milliseconds since the epoch`);
     }
   }
-  const checkpoint = batch.checkpoint;
-  if (checkpoint === undefined) return;
-  if (typeof checkpoint.stream !== 'string' || typeof checkpoint.position !== 'object' || checkpoint.position === null) {
-    fail('the checkpoint needs a string stream and a position object');
-  }
+  const checkpoints = batchCheckpoints(batch);
+  return typeof checkpoints === 'string' ? fail(checkpoints) : checkpoints;
+}
+
+/**
+ * The DELETE of the rows a batch replaces: `= ANY` of one array parameter of the column's type, its
+ * values encoded as the column's COPY fields are (unescaped: an array element is not a COPY field).
+ */
+function replaceOf(batch: WriteBatch, table: CompiledTable | undefined, schema: string, context: FailureContext): PreparedBatch['replace'] {
+  const problem = replaceProblem(batch, table?.spec);
+  if (problem !== undefined) throw refusal(context, problem);
+  if (batch.replace === undefined || table === undefined) return undefined;
+  const { column, in: values } = batch.replace;
+  const type = table.spec.columns.find((c) => c.name === column)!.type;
+  const encode = FIELD_ENCODERS[type];
+  const encoded = values.map((value, i) => {
+    try {
+      const field = encode(value);
+      return typeof value === 'string' ? value : field;
+    } catch (error) {
+      if (error instanceof CopyValueError) throw refusal(context, `replace.in[${i}] ${error.message} (column "${column}", ${type})`);
+      throw error;
+    }
+  });
+  const sql = `DELETE FROM ${qualify(schema, table.spec.name)} WHERE ${quoteIdentifier(column)} = ANY($1::${PG_TYPES[type]}[])`;
+  return { sql, values: encoded };
 }
 
 /**
  * Checks a batch and encodes its rows for its compiled table. A batch without a table may carry
- * only dead letters and a checkpoint. Throws a non-retriable `PgStoreError` naming table, row and
+ * only dead letters and checkpoints. Throws a non-retriable `PgStoreError` naming table, row and
  * column for anything wrong.
  */
 export function prepareBatch(table: CompiledTable | undefined, batch: WriteBatch, schema: string): PreparedBatch {
@@ -82,8 +106,9 @@ export function prepareBatch(table: CompiledTable | undefined, batch: WriteBatch
     throw refusal(context, `mode "${String(mode)}" is neither "merge" nor "append"`);
   }
   if (!Array.isArray(batch.rows)) throw refusal(context, 'rows must be an array');
-  assertExtras(batch, context);
-  const extras = { mode, context, deadLetters: batch.deadLetters ?? [], checkpoint: batch.checkpoint };
+  const checkpoints = checkExtras(batch, context);
+  const replace = replaceOf(batch, table, schema, context);
+  const extras = { mode, context, deadLetters: batch.deadLetters ?? [], checkpoints, replace };
   if (table === undefined) {
     if (batch.rows.length > 0) {
       throw refusal(context, `${batch.rows.length} rows came without a table: name the table they go to`);

@@ -36,23 +36,27 @@ export async function insertDeadLetters(client: PoolClient, schema: string, lett
   );
 }
 
-/** Upserts the position of a stream. */
 /**
- * The statement that saves a checkpoint, with its values as quoted literals: it goes out with the
- * transaction's COMMIT (see `withCommit`), so it costs no round trip of its own.
+ * The statement that saves checkpoints (of distinct streams), with their values as quoted literals:
+ * it goes out with the transaction's COMMIT (see `withCommit`), so it costs no round trip of its own.
  */
-export function upsertCheckpointSql(schema: string, checkpoint: Checkpoint): string {
-  const stream = escapeLiteral(checkpoint.stream);
-  const position = escapeLiteral(JSON.stringify(checkpoint.position));
+export function upsertCheckpointsSql(schema: string, checkpoints: readonly Checkpoint[]): string {
+  const values = checkpoints.map((c) => `(${escapeLiteral(c.stream)}, ${escapeLiteral(JSON.stringify(c.position))}::jsonb, now())`);
   return (
     `INSERT INTO ${qualify(schema, INTERNAL_TABLES.checkpoints)} AS c (stream, position, updated_at) ` +
-    `VALUES (${stream}, ${position}::jsonb, now()) ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`
+    `VALUES ${values.join(', ')} ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`
   );
 }
 
 /** SQL reading the checkpoint of one stream (`$1`). */
 export function readCheckpointSql(schema: string): string {
   return `SELECT position FROM ${qualify(schema, INTERNAL_TABLES.checkpoints)} WHERE stream = $1`;
+}
+
+/** SQL reading the checkpoints of the streams in `$1` (a text array), or of the streams starting with `$1`. */
+export function readCheckpointsSql(schema: string, by: 'streams' | 'prefix'): string {
+  const where = by === 'streams' ? 'stream = ANY($1::text[])' : 'starts_with(stream, $1::text)';
+  return `SELECT stream, position FROM ${qualify(schema, INTERNAL_TABLES.checkpoints)} WHERE ${where}`;
 }
 
 /** SQL reading dead letters in insertion order, all or of one origin (`$1`). */

@@ -7,7 +7,9 @@ import {
   ConfigError,
   PreparedWrites,
   assertTableSpecs,
+  checkpointSelector,
   specChecksum,
+  type CheckpointSelector,
   type DeadLetter,
   type Position,
   type Row,
@@ -22,9 +24,10 @@ import { compileTable, prepareBatch, type CompiledTable, type PreparedBatch } fr
 import {
   insertDeadLetters,
   readCheckpointSql,
+  readCheckpointsSql,
   readDeadLettersSql,
   toDeadLetter,
-  upsertCheckpointSql,
+  upsertCheckpointsSql,
   type DeadLetterRow,
 } from './bookkeeping.js';
 import { copyChunks, createPool, withTransaction, type TransactionHooks } from './connection.js';
@@ -168,19 +171,21 @@ export function createPgStore(options: PgStoreOptions): Store {
     async write(batch: WriteBatch): Promise<WriteResult> {
       assertOpen({ operation: 'write', ...(typeof batch?.table === 'string' ? { table: batch.table } : {}), schema });
       if (typeof batch !== 'object' || batch === null) {
-        throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, deadLetters?, checkpoint? }');
+        throw refusal({ operation: 'write', schema }, 'give a batch object { table, rows, replace?, deadLetters?, checkpoint?, checkpoints? }');
       }
       const table = batch.table === undefined ? undefined : await compiled(batch.table);
       const prepared = ahead.take(batch, table) ?? prepareBatch(table, batch, schema);
-      const { count, deadLetters, checkpoint } = prepared;
+      const { count, deadLetters, checkpoints, replace } = prepared;
       const result: WriteResult = { written: count, deadLetters: deadLetters.length };
-      if (count === 0 && deadLetters.length === 0 && checkpoint === undefined) return result;
+      if (count === 0 && deadLetters.length === 0 && checkpoints.length === 0 && replace === undefined) return result;
       await run(prepared.context, () =>
         withTransaction(pool, async (client, hooks) => {
-          // Dead letters first: the merge and the checkpoint go out with the COMMIT.
+          // The replaced rows go before the rows that replace them; dead letters next: the merge and
+          // the checkpoints go out with the COMMIT.
+          if (replace !== undefined && replace.values.length > 0) await client.query(replace.sql, [replace.values]);
           await insertDeadLetters(client, schema, deadLetters);
           if (table !== undefined && count > 0) await sendRows(client, table, prepared, hooks);
-          if (checkpoint !== undefined) hooks.withCommit(upsertCheckpointSql(schema, checkpoint));
+          if (checkpoints.length > 0) hooks.withCommit(upsertCheckpointsSql(schema, checkpoints));
         }),
       );
       return result;
@@ -196,6 +201,15 @@ export function createPgStore(options: PgStoreOptions): Store {
       const context = { operation: 'readCheckpoint', schema };
       const rows = await readInternal<{ position: Position }>(context, readCheckpointSql(schema), [stream]);
       return rows[0]?.position;
+    },
+
+    async readCheckpoints(which: CheckpointSelector): Promise<Map<string, Position>> {
+      const context = { operation: 'readCheckpoints', schema };
+      const selector = checkpointSelector(which);
+      if (typeof selector === 'string') throw refusal(context, selector);
+      const [sql, param] = 'prefix' in selector ? [readCheckpointsSql(schema, 'prefix'), selector.prefix] : [readCheckpointsSql(schema, 'streams'), selector.streams];
+      const rows = await readInternal<{ stream: string; position: Position }>(context, sql, [param]);
+      return new Map(rows.map((row) => [row.stream, row.position]));
     },
 
     async readDeadLetters(origin?: string): Promise<DeadLetter[]> {

@@ -145,6 +145,33 @@ describe.skipIf(!up)('PostgreSQL store specifics', () => {
     expect(bad.message).toContain('not a time');
   });
 
+  it('replace matches values of every non-json type as the rows hold them, nasty text included', async () => {
+    const store = open();
+    const spec = specOf('replace', [
+      { name: 'id', type: 'integer' },
+      { name: 'big', type: 'bigint' },
+      { name: 'ok', type: 'boolean' },
+      { name: 'at', type: 'timestamp' },
+      { name: 'body', type: 'text' },
+    ]);
+    await store.migrate([spec]);
+    const ms = Date.UTC(2024, 1, 29, 12, 30, 45, 678);
+    const input = NASTY.map((body, id) => ({ id, big: 9223372036854775807n - BigInt(id), ok: id % 2 === 0, at: ms + id, body }));
+    const left = async () => (await store.query<{ id: number }>(`SELECT id FROM "${spec.name}" ORDER BY id`)).map((r) => r.id);
+    await store.write({ table: spec.name, rows: input });
+    // Text with backslashes, tabs and newlines is matched as written, not as COPY escapes it.
+    await store.write({ table: spec.name, rows: [], replace: { column: 'body', in: NASTY.slice(0, 10) } });
+    expect(await left()).toEqual([10, 11, 12, 13, 14]);
+    const big = (id: number) => 9223372036854775807n - BigInt(id);
+    await store.write({ table: spec.name, rows: [], replace: { column: 'big', in: [big(10).toString(), big(11)] } });
+    await store.write({ table: spec.name, rows: [], replace: { column: 'at', in: [new Date(ms + 12), new Date(ms + 99).toISOString()] } });
+    expect(await left()).toEqual([13, 14]);
+    await store.write({ table: spec.name, rows: [], replace: { column: 'ok', in: [true] } });
+    expect(await left()).toEqual([13]);
+    const nul = await rejectionOf(store.write({ table: spec.name, rows: [], replace: { column: 'body', in: ['a\0b'] } }));
+    expect(nul.message).toMatch(/replace\.in\[0\] contains a NUL character/);
+  });
+
   it('two stores migrating the same tables at once both succeed, and version 1 is recorded once', async () => {
     const specs = [metrics(), metrics()];
     const [a, b] = [open(), open()];

@@ -3,14 +3,18 @@
  * them into the parameters of cached multi-row statements. `write` runs such a plan in one
  * transaction; `prepare` makes it ahead of time, while the previous batch is in the database.
  */
-import { ConfigError, dedupeRows, type WriteBatch } from '@sluice/core';
+import { ConfigError, batchCheckpoints, dedupeRows, replaceProblem, type Checkpoint, type WriteBatch } from '@sluice/core';
 import { deadLetterRow } from './own-tables.js';
-import { planWrite, type Chunk, type CompiledTable } from './table-writer.js';
+import { planDelete, planWrite, type Chunk, type CompiledTable } from './table-writer.js';
 
-/** A batch checked and converted, ready to run (its checkpoint excepted, stamped at write time). */
+/** A batch checked and converted, ready to run (its checkpoints excepted, stamped at write time). */
 export interface BatchPlan {
+  /** The deletes of the rows the batch replaces, run before `chunks`. */
+  readonly replace: readonly Chunk[];
   /** The statements of the rows, then of the dead letters. */
   readonly chunks: readonly Chunk[];
+  /** Every checkpoint of the batch, checked. */
+  readonly checkpoints: readonly Checkpoint[];
   /** Rows written: after de-duplication on the key in merge mode. */
   readonly written: number;
   readonly deadLetters: number;
@@ -34,10 +38,16 @@ export function batchTable(batch: WriteBatch): string | undefined {
 
 /**
  * Plans a batch that passed `batchTable` against its compiled table (`undefined` when it has none)
- * and the dead-letter table. Throws `ConfigError` for an unknown mode and `StoreError` naming table,
- * row and column for the first row or dead letter that does not fit.
+ * and the dead-letter table. Throws `ConfigError` for an unknown mode, bad checkpoints or a bad
+ * `replace`, and `StoreError` naming table, row and column for the first row, dead letter or
+ * replaced value that does not fit.
  */
 export function planBatch(batch: WriteBatch, table: CompiledTable | undefined, deadLetters: CompiledTable): BatchPlan {
+  const checkpoints = batchCheckpoints(batch);
+  if (typeof checkpoints === 'string') throw new ConfigError(`write${batch.table === undefined ? '' : ` to table "${batch.table}"`}: ${checkpoints}`, 'checkpoints');
+  const problem = replaceProblem(batch, table?.spec);
+  if (problem !== undefined) throw new ConfigError(`write${batch.table === undefined ? '' : ` to table "${batch.table}"`}: ${problem}`, 'replace');
+  const replace = table !== undefined && batch.replace !== undefined ? planDelete(table, batch.replace.column, batch.replace.in) : [];
   const chunks: Chunk[] = [];
   let written = 0;
   if (table !== undefined) {
@@ -51,5 +61,5 @@ export function planBatch(batch: WriteBatch, table: CompiledTable | undefined, d
   }
   const letters = batch.deadLetters ?? [];
   chunks.push(...planWrite(deadLetters, letters.map(deadLetterRow), 'append'));
-  return { chunks, written, deadLetters: letters.length };
+  return { replace, chunks, checkpoints, written, deadLetters: letters.length };
 }

@@ -11,6 +11,7 @@ import {
   assertIdentifier,
   assertTableSpecs,
   canonicalSpec,
+  checkpointSelector,
   type Position,
   type Row,
   type Store,
@@ -210,11 +211,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   async function write(db: Connection, batch: WriteBatch): Promise<WriteResult> {
     const plan = await planOf(db, batch);
-    const extra: Row[] = batch.checkpoint === undefined ? [] : [checkpointRow(batch.checkpoint, Date.now())];
+    const now = Date.now();
     // Every row is checked and converted before the transaction starts.
-    const chunks = [...plan.chunks, ...planWrite(checkpoints, extra, 'merge')];
-    if (chunks.length > 0) {
+    const chunks = [...plan.chunks, ...planWrite(checkpoints, plan.checkpoints.map((c) => checkpointRow(c, now)), 'merge')];
+    if (chunks.length > 0 || plan.replace.length > 0) {
       await transaction(db, async () => {
+        // The replaced rows go first, one statement after another: the rows may have their keys.
+        for (const chunk of plan.replace) await (await statement(db, chunk)).run(chunk.params);
         // All statements bound and queued at once: the driver binds on this thread and runs them
         // on its pool, so binding chunk k + 1 overlaps running chunk k instead of taking turns.
         // Their order does not matter: a batch's rows have distinct keys (merge de-duplicates,
@@ -275,6 +278,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return task('readCheckpoint', OWN.checkpoints, async (db): Promise<Position | undefined> => {
         const [row] = await db.all<{ position: string }>(`SELECT position FROM ${OWN.checkpoints} WHERE stream = ?`, [stream]);
         return row === undefined ? undefined : parsePosition(row.position, `checkpoint of stream "${stream}"`);
+      });
+    },
+
+    readCheckpoints(which) {
+      return task('readCheckpoints', OWN.checkpoints, async (db): Promise<Map<string, Position>> => {
+        const selector = checkpointSelector(which);
+        if (typeof selector === 'string') throw new ConfigError(selector, 'which');
+        const rows =
+          'prefix' in selector
+            ? await db.all<{ stream: string; position: string }>(`SELECT stream, position FROM ${OWN.checkpoints} WHERE substr(stream, 1, length(?1)) = ?1`, [selector.prefix])
+            : await db.all<{ stream: string; position: string }>(`SELECT stream, position FROM ${OWN.checkpoints} WHERE stream IN (SELECT value FROM json_each(?))`, [
+                JSON.stringify(selector.streams),
+              ]);
+        return new Map(rows.map((row) => [row.stream, parsePosition(row.position, `checkpoint of stream "${row.stream}"`)]));
       });
     },
 

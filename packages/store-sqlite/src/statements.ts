@@ -65,3 +65,8 @@ export function insertSql(
 
 /** Whether a table exists: one row `{ n: 1 }` if it does. */
 export const TABLE_EXISTS_SQL = "SELECT 1 AS n FROM sqlite_schema WHERE type = 'table' AND name = ?";
+
+/** `DELETE FROM table WHERE column IN (?, …)` with `count` placeholders. */
+export function deleteInSql(table: string, column: string, count: number): string {
+  return `DELETE FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(column)} IN (${Array.from({ length: count }, () => '?').join(', ')})`;
+}

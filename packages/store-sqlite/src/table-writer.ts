@@ -4,7 +4,7 @@
  * whose sizes come from a small fixed set so that their prepared statements can be cached.
  */
 import { StoreError, type Row, type TableSpec, type WriteMode } from '@sluice/core';
-import { insertSql } from './statements.js';
+import { deleteInSql, insertSql } from './statements.js';
 import { CONVERTERS, ValueProblem, describeValue, type Converter } from './values.js';
 
 /** SQLite's default limit of bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32). */
@@ -118,6 +118,35 @@ export function planWrite(table: CompiledTable, rows: readonly Row[], mode: Writ
     const params: unknown[] = [];
     for (let r = start; r < start + size; r++) pushRow(table, rows[r]!, r, params);
     chunks.push({ table: table.spec.name, sql: statementSql(table, mode, size), params });
+    start += size;
+  }
+  return chunks;
+}
+
+/**
+ * The statements that delete the rows whose `column` equals one of `values` (a batch's `replace`,
+ * checked by core's `replaceProblem`), in the statement shapes of `planWrite`. Throws a `StoreError`
+ * naming the value that does not fit the column.
+ */
+export function planDelete(table: CompiledTable, column: string, values: readonly unknown[]): Chunk[] {
+  const c = table.index.get(column)!;
+  const params = values.map((value, i) => {
+    try {
+      return table.converters[c]!(value);
+    } catch (error) {
+      if (!(error instanceof ValueProblem)) throw error;
+      const type = table.spec.columns[c]!.type;
+      throw new StoreError(
+        `write to table "${table.spec.name}": replace.in[${i}] for column "${column}" (${type}) expects ${error.expected}, got ${describeValue(value)}; nothing of the batch was written.`,
+        'write',
+        table.spec.name,
+      );
+    }
+  });
+  const chunks: Chunk[] = [];
+  let start = 0;
+  for (const size of chunkSizes(params.length, MAX_ROWS_PER_STATEMENT)) {
+    chunks.push({ table: table.spec.name, sql: deleteInSql(table.spec.name, column, size), params: params.slice(start, start + size) });
     start += size;
   }
   return chunks;

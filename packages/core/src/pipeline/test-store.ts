@@ -5,6 +5,7 @@ export function scriptedStore(parts: Pick<Store, 'name' | 'write'> & Partial<Sto
   return {
     migrate: async () => undefined,
     readCheckpoint: async () => undefined,
+    readCheckpoints: async () => new Map(),
     readDeadLetters: async () => [],
     query: async () => [],
     stream: async function* () {},

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SluiceError, StoreError } from '../errors.js';
-import type { Checkpoint, DeadLetter, Row, Store, WriteBatch } from '../types.js';
+import type { Checkpoint, DeadLetter, Row, WriteBatch } from '../types.js';
+import { scriptedStore } from './test-store.js';
 import { writeIsolating } from './write-isolating.js';
 
 /** A store that commits atomically in memory and refuses rows with `bad: true` (non-retriable). */
@@ -10,9 +11,8 @@ function refusingStore(options: { failFirst?: number; refuseAll?: boolean } = {}
   let checkpoint: Checkpoint | undefined;
   let transient = options.failFirst ?? 0;
   let writes = 0;
-  const store: Store = {
+  const store = scriptedStore({
     name: 'test',
-    migrate: async () => undefined,
     write: async (batch: WriteBatch) => {
       writes++;
       if (transient > 0) {
@@ -29,10 +29,7 @@ function refusingStore(options: { failFirst?: number; refuseAll?: boolean } = {}
     },
     readCheckpoint: async () => checkpoint?.position,
     readDeadLetters: async () => letters,
-    query: async () => [],
-    stream: async function* () {},
-    close: async () => undefined,
-  };
+  });
   return { store, rows, letters, checkpoint: () => checkpoint, writes: () => writes };
 }
 

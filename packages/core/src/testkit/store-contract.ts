@@ -281,6 +281,113 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     expect(await h.store.readCheckpoint(randomName('stream'))).toBeUndefined();
   });
 
+  test('checkpoints: a batch carries several; readCheckpoints reads them by name or by literal prefix', async (h) => {
+    const spec = h.table();
+    const p = randomName('unit');
+    await h.store.migrate([spec]);
+    // `%` and `_` are plain characters of a prefix: `${p}a_b/` must not match `${p}aXb/…`.
+    const [one, two, three, other] = [`${p}a_b/1`, `${p}a_b/2`, `${p}a_b/3`, `${p}aXb/4`];
+    await h.store.write({
+      table: spec.name,
+      rows: sampleRows(2),
+      checkpoint: { stream: one, position: { index: 1 } },
+      checkpoints: [
+        { stream: two, position: { index: 2, cursor: '{"f":"x"}' } },
+        { stream: other, position: { index: 4 } },
+      ],
+    });
+    await h.store.write({ rows: [], checkpoints: [{ stream: three, position: { line: 3 } }] });
+    expect(await h.store.readCheckpoint(two)).toEqual({ index: 2, cursor: '{"f":"x"}' });
+    expect(await h.store.readCheckpoints({ prefix: `${p}a_b/` })).toEqual(
+      new Map([
+        [one, { index: 1 }],
+        [two, { index: 2, cursor: '{"f":"x"}' }],
+        [three, { line: 3 }],
+      ]),
+    );
+    expect(await h.store.readCheckpoints({ prefix: `${p}a%` })).toEqual(new Map());
+    expect(await h.store.readCheckpoints([other, one, randomName('stream'), one])).toEqual(
+      new Map([
+        [other, { index: 4 }],
+        [one, { index: 1 }],
+      ]),
+    );
+    expect(await h.store.readCheckpoints([])).toEqual(new Map());
+    // A later batch moves one of them and leaves the others.
+    await h.store.write({ table: spec.name, rows: sampleRows(1, 2), checkpoints: [{ stream: one, position: { index: 9 } }] });
+    expect((await h.store.readCheckpoints({ prefix: `${p}a_b/` })).get(one)).toEqual({ index: 9 });
+    expect(await h.store.readCheckpoint(two)).toEqual({ index: 2, cursor: '{"f":"x"}' });
+    const bad = await rejection(() => h.store.readCheckpoints({ prefix: 7 } as never));
+    expectClearError(bad, SluiceError, 'prefix');
+  });
+
+  test('checkpoints: a stream given twice in one batch is refused and nothing of the batch is written', async (h) => {
+    const spec = h.table();
+    const stream = randomName('stream');
+    await h.store.migrate([spec]);
+    const error = await rejection(() =>
+      h.store.write({
+        table: spec.name,
+        rows: sampleRows(2),
+        checkpoint: { stream, position: { index: 1 } },
+        checkpoints: [{ stream, position: { index: 2 } }],
+      }),
+    );
+    expectClearError(error, SluiceError, stream);
+    expect(await h.count(spec.name)).toBe(0);
+    expect(await h.store.readCheckpoint(stream)).toBeUndefined();
+  });
+
+  test('replace: the rows of the values named go, in the transaction that writes their successors', async (h) => {
+    const spec = h.table();
+    const stream = randomName('stream');
+    await h.store.migrate([spec]);
+    // Two "files": notes a and b; c is left alone.
+    await h.store.write({ table: spec.name, rows: [...sampleRows(3, 0, 'a'), ...sampleRows(2, 3, 'b'), ...sampleRows(1, 5, 'c')] });
+    // File a again, fewer rows, appended under keys it had before: the delete must run first.
+    await h.store.write({
+      table: spec.name,
+      mode: 'append',
+      rows: sampleRows(2, 0, 'a'),
+      replace: { column: 'note', in: ['a'] },
+      checkpoint: { stream, position: { index: 2 } },
+    });
+    expect((await h.rows(spec.name, ['id', 'note'])).map((r) => `${r.id}:${r.note}`)).toEqual(['k0:a', 'k1:a', 'k3:b', 'k4:b', 'k5:c']);
+    // Replaced by nothing: rows may be empty. Values are those of the column's type.
+    expect(await h.store.write({ table: spec.name, rows: [], replace: { column: 'seq', in: [3, 4, 40] } })).toEqual({ written: 0, deadLetters: 0 });
+    expect((await h.rows(spec.name, ['id'])).map((r) => r.id)).toEqual(['k0', 'k1', 'k5']);
+    // A failing batch takes its replace back with it.
+    const failing = await rejection(() =>
+      h.store.write({
+        table: spec.name,
+        rows: [{ id: 'k7', seq: null, val: 1, note: 'c' }],
+        replace: { column: 'note', in: ['c', 'a'] },
+        checkpoint: { stream, position: { index: 99 } },
+      }),
+    );
+    expectClearError(failing, SluiceError, spec.name);
+    expect((await h.rows(spec.name, ['id'])).map((r) => r.id)).toEqual(['k0', 'k1', 'k5']);
+    expect(await h.store.readCheckpoint(stream)).toEqual({ index: 2 });
+  });
+
+  test('replace: an unknown or json column, a value of the wrong type, or no table is refused before anything runs', async (h) => {
+    const spec = h.table({ columns: [...COLUMNS, { name: 'doc', type: 'json', nullable: true }] });
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(2, 0, 'a') });
+    const cases: [WriteBatch, string][] = [
+      [{ table: spec.name, rows: [], replace: { column: 'colour', in: ['a'] } }, 'colour'],
+      [{ table: spec.name, rows: [], replace: { column: 'doc', in: ['{}'] } }, 'json'],
+      [{ table: spec.name, rows: [], replace: { column: 'seq', in: ['not a number'] } }, 'seq'],
+      [{ table: spec.name, rows: [], replace: { column: 'note', in: [null] } }, 'replace.in[0]'],
+      [{ rows: [], replace: { column: 'note', in: ['a'] } }, 'table'],
+    ];
+    for (const [batch, word] of cases) {
+      const error = await rejection(() => h.store.write(batch));
+      expectClearError(error, SluiceError, word);
+    }
+    expect(await h.count(spec.name)).toBe(2);
+  });
+
   test('atomicity: a failing batch moves neither rows nor checkpoint nor dead letters', async (h) => {
     const spec = h.table();
     const stream = randomName('stream');
