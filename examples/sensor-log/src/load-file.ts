@@ -54,21 +54,19 @@ function stateOf(position: Position | undefined): FileState | undefined {
   }
 }
 
-/**
- * The load state of every file, read at once.
- * STOPGAP: reads the store's own `sluice_checkpoints` table with `store.query`, until the Store
- * contract has `readCheckpoints(prefix)` (see README, "Contract changes").
- */
-export async function readFileStates(store: Store): Promise<Map<string, FileState>> {
-  const like = store.name === 'pg' ? '$1' : '?';
-  const rows = await store.query<{ stream: string; position: unknown }>(`SELECT stream, position FROM sluice_checkpoints WHERE stream LIKE ${like}`, [`${STREAM_PREFIX}%`]);
+/** File states from checkpoints, by file name. */
+function statesOf(checkpoints: ReadonlyMap<string, Position>): Map<string, FileState> {
   const out = new Map<string, FileState>();
-  for (const row of rows) {
-    const position = (typeof row.position === 'string' ? JSON.parse(row.position) : row.position) as Position;
+  for (const [stream, position] of checkpoints) {
     const state = stateOf(position);
-    if (state) out.set(row.stream.slice(STREAM_PREFIX.length), state);
+    if (state) out.set(stream.slice(STREAM_PREFIX.length), state);
   }
   return out;
+}
+
+/** The load state of every file, read at once. */
+export async function readFileStates(store: Store): Promise<Map<string, FileState>> {
+  return statesOf(await store.readCheckpoints({ prefix: STREAM_PREFIX }));
 }
 
 /** Whether a file on disk is the one its state describes (size and modification time). */
@@ -76,23 +74,9 @@ export function unchanged(state: FileState | undefined, size: number, mtimeMs: n
   return state !== undefined && state.size === size && state.mtimeMs === mtimeMs;
 }
 
-/**
- * The load state of the given files, read in one query.
- * STOPGAP: reads `sluice_checkpoints`, as {@link readFileStates} does.
- */
+/** The load state of the given files, read in one query. */
 export async function readStatesOf(store: Store, files: readonly string[]): Promise<Map<string, FileState>> {
-  const out = new Map<string, FileState>();
-  if (files.length === 0) return out;
-  const streams = files.map(fileStream);
-  const rows =
-    store.name === 'pg'
-      ? await store.query<{ stream: string; position: unknown }>('SELECT stream, position FROM sluice_checkpoints WHERE stream = ANY($1)', [streams])
-      : await store.query<{ stream: string; position: unknown }>(`SELECT stream, position FROM sluice_checkpoints WHERE stream IN (${streams.map(() => '?').join(', ')})`, streams);
-  for (const row of rows) {
-    const state = stateOf((typeof row.position === 'string' ? JSON.parse(row.position) : row.position) as Position);
-    if (state) out.set(row.stream.slice(STREAM_PREFIX.length), state);
-  }
-  return out;
+  return files.length === 0 ? new Map() : statesOf(await store.readCheckpoints(files.map(fileStream)));
 }
 
 /** The position a file's checkpoint holds: its state as JSON, and its row count as the index. */
@@ -100,25 +84,9 @@ export function filePosition(state: FileState): Position {
   return { index: state.rows, cursor: JSON.stringify(state) };
 }
 
-/**
- * Checkpoint streams of units start with this; the PostgreSQL schema's trigger turns such a
- * checkpoint into one checkpoint per file (see `schema.ts`).
- */
-export const UNIT_PREFIX = 'sensor-log-unit:';
-
-/**
- * The checkpoint of a unit's files. One file: its own checkpoint. Several (PostgreSQL only): one
- * checkpoint of stream `sensor-log-unit:…` whose cursor maps each file to its position; in the same
- * transaction, the `sluice_checkpoints` trigger of `applyConstraints` writes each file's checkpoint
- * from it and deletes it. STOPGAP until a write can carry several checkpoints (README, "Contract
- * changes").
- */
-export function unitCheckpoint(states: ReadonlyMap<string, FileState>): Checkpoint {
-  const entries = [...states];
-  if (entries.length === 1) return { stream: fileStream(entries[0]![0]), position: filePosition(entries[0]![1]) };
-  const positions: Record<string, Position> = {};
-  for (const [file, state] of entries) positions[file] = filePosition(state);
-  return { stream: `${UNIT_PREFIX}${entries[0]![0]}+${entries.length}`, position: { cursor: JSON.stringify(positions) } };
+/** The checkpoints of a unit's files, one per file, written with the unit's rows. */
+export function unitCheckpoints(states: ReadonlyMap<string, FileState>): Checkpoint[] {
+  return [...states].map(([file, state]) => ({ stream: fileStream(file), position: filePosition(state) }));
 }
 
 /** A file of a unit: its name, and its known state (`null`: known to have none; undefined: read it). */
@@ -175,10 +143,6 @@ export class FileLoader {
     this.time = store.name === 'pg' ? isoText : (ms) => ms;
   }
 
-  /** Whether this store takes several files per transaction (PostgreSQL, through the unit checkpoint trigger). */
-  get unitsOfSeveralFiles(): boolean {
-    return this.store.name === 'pg';
-  }
 
   /** Loads `file` (see {@link loadUnit}). */
   async load(file: string, known?: FileState | null): Promise<FileOutcome> {
@@ -187,14 +151,9 @@ export class FileLoader {
 
   /**
    * Loads the files of a unit in one transaction, skipping those whose checkpoint shows them loaded
-   * as they are now. Several files per unit only where {@link unitsOfSeveralFiles}.
+   * as they are now.
    */
   async loadUnit(files: readonly UnitFile[]): Promise<FileOutcome[]> {
-    if (files.length > 1 && !this.unitsOfSeveralFiles) {
-      const outcomes: FileOutcome[] = [];
-      for (const file of files) outcomes.push(...(await this.loadUnit([file])));
-      return outcomes;
-    }
     await this.warm();
     const unknown = files.filter((f) => f.state === undefined).map((f) => f.file);
     const states = unknown.length > 0 ? await readStatesOf(this.store, unknown) : new Map<string, FileState>();
@@ -293,24 +252,12 @@ export class FileLoader {
    */
   private async commit(files: ReadFile[], added = false): Promise<FileOutcome[]> {
     if (files.length === 0) return [];
-    const reloaded = files.filter((f) => f.earlier !== undefined && f.earlier.rows > 0);
-    if (reloaded.length > 0) {
-      // STOPGAP (see README, "Contract changes"): the delete runs in its own transaction before the
-      // write, not in the write's. A crash between the two leaves the files without rows but their
-      // checkpoints still describing the earlier versions, so the next run reloads them: no duplicate
-      // and no loss, only a window in which readers see the files' rows missing.
-      const ids = reloaded.map((f) => this.dimensions.file(f.file));
-      if (this.store.name === 'pg') await this.store.query('DELETE FROM datalog WHERE file_id = ANY($1)', [ids]);
-      else await this.store.query(`DELETE FROM datalog WHERE file_id IN (${ids.map(() => '?').join(', ')})`, ids);
-    }
-    const letters = files.flatMap((f) => f.letters);
-    const checkpoint = unitCheckpoint(new Map(files.map((f) => [f.file, f.state])));
-    const write = () => {
-      const rows = this.datalogRows(files);
-      return rows.length > 0
-        ? this.store.write({ table: 'datalog', mode: 'append', rows, deadLetters: letters, checkpoint })
-        : this.store.write({ rows: [], deadLetters: letters, checkpoint });
-    };
+    // A reloaded file's earlier rows are deleted in the transaction that writes its new ones.
+    const reloaded = files.filter((f) => f.earlier !== undefined && f.earlier.rows > 0).map((f) => this.dimensions.file(f.file));
+    const replace = reloaded.length > 0 ? { column: 'file_id', in: reloaded } : undefined;
+    const deadLetters = files.flatMap((f) => f.letters);
+    const checkpoints = unitCheckpoints(new Map(files.map((f) => [f.file, f.state])));
+    const write = () => this.store.write({ table: 'datalog', mode: 'append', rows: this.datalogRows(files), deadLetters, checkpoints, ...(replace ? { replace } : {}) });
     try {
       await retry(write, { operation: `load ${files.length === 1 ? files[0]!.file : `${files.length} files from ${files[0]!.file}`}` });
     } catch (error) {
@@ -325,8 +272,8 @@ export class FileLoader {
       if (done.length === 0) throw error;
       const rest = files.filter((f) => !done.includes(f));
       const skipped = done.map((f): FileOutcome => ({ file: f.file, status: 'skipped', rows: 0, rejected: 0, reasons: [] }));
-      // The others go again without them (their earlier rows, if any, are deleted already).
-      return [...skipped, ...(await this.commit(rest.map((f) => ({ ...f, earlier: undefined }))))];
+      // The others go again without them (the failed write deleted none of their earlier rows).
+      return [...skipped, ...(await this.commit(rest))];
     }
     return files.map((f) => f.outcome);
   }

@@ -104,7 +104,7 @@ export interface LoadFolderOptions {
   dir: string;
   /** Units in flight at once (default 2 for PostgreSQL, 1 for SQLite, which writes serially). */
   concurrency?: number;
-  /** Most files per unit, i.e. per transaction (default {@link DEFAULT_UNIT_FILES} on PostgreSQL; 1 on SQLite). */
+  /** Most files per unit, i.e. per transaction (default {@link DEFAULT_UNIT_FILES}). */
   unitFiles?: number;
   reporter?: StatusReporter;
   /** Called for every file's outcome (messages about dead letters). */
@@ -124,7 +124,7 @@ export async function loadFolder(options: LoadFolderOptions): Promise<LoadSummar
   options.onPlan?.(planOf(todo));
   const loader = new FileLoader(store, dir);
   await loader.addFiles(todo.map((t) => t.file));
-  const max = loader.unitsOfSeveralFiles ? (options.unitFiles ?? DEFAULT_UNIT_FILES) : 1;
+  const max = options.unitFiles ?? DEFAULT_UNIT_FILES;
   const planned = units<UnitFile & { size: number }>(todo, max);
   let next = 0;
   // Bytes of the files done so far: the `offset` of progress events, against the plan's bytes.

@@ -125,8 +125,7 @@ export function erDiagram(schema: readonly SchemaTable[] = SCHEMA): string {
  *   COPY or INSERT (or UPDATE) added to `datalog` once per statement (one per unit of files),
  *   looking up each distinct key value once, instead of one lookup query per row and key as a
  *   declared FOREIGN KEY does; a BEFORE DELETE / UPDATE trigger on each referenced table refuses to
- *   remove an id still referenced. Also (PostgreSQL): the trigger that turns a unit's checkpoint
- *   into one checkpoint per file (see `unitCheckpoint`). Applied once per {@link CONSTRAINTS_VERSION}.
+ *   remove an id still referenced. Applied once per {@link CONSTRAINTS_VERSION}.
  * - SQLite: BEFORE INSERT / UPDATE triggers on the referencing tables (SQLite checks them in
  *   process, an index probe per row), and BEFORE DELETE / UPDATE triggers on the referenced ones.
  */
@@ -139,7 +138,7 @@ export async function applyConstraints(store: Store): Promise<void> {
 }
 
 /** Bumped when the constraint DDL changes: a database that has this version is left alone (no locks taken). */
-const CONSTRAINTS_VERSION = 2;
+const CONSTRAINTS_VERSION = 3;
 
 function pgConstraintsSql(): string {
   const body: string[] = [];
@@ -177,15 +176,11 @@ function pgConstraintsSql(): string {
       `CREATE OR REPLACE TRIGGER ${referenced}_fk_restrict BEFORE DELETE OR UPDATE ON ${referenced} FOR EACH ROW EXECUTE FUNCTION ${referenced}_fk_restrict();`,
     );
   }
-  // STOPGAP until a write can carry several checkpoints (README, "Contract changes"): a unit's
-  // checkpoint (stream sensor-log-unit:…, its cursor mapping each file to its position) becomes one
-  // checkpoint per file, in the transaction that writes it, and is removed.
+  // Until version 3 a trigger fanned a unit's one checkpoint out into one per file; a write now
+  // carries the files' checkpoints itself.
   body.push(
-    `CREATE OR REPLACE FUNCTION sensor_log_unit_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN ` +
-      `INSERT INTO sluice_checkpoints (stream, position, updated_at) SELECT 'sensor-log:' || f.key, f.value, now() FROM jsonb_each((NEW.position ->> 'cursor')::jsonb) AS f ` +
-      `ON CONFLICT (stream) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at; ` +
-      `DELETE FROM sluice_checkpoints WHERE stream = NEW.stream; RETURN NULL; END $f$;`,
-    `CREATE OR REPLACE TRIGGER sensor_log_unit_checkpoint AFTER INSERT OR UPDATE ON sluice_checkpoints FOR EACH ROW WHEN (NEW.stream LIKE 'sensor-log-unit:%') EXECUTE FUNCTION sensor_log_unit_checkpoint();`,
+    'DROP TRIGGER IF EXISTS sensor_log_unit_checkpoint ON sluice_checkpoints;',
+    'DROP FUNCTION IF EXISTS sensor_log_unit_checkpoint();',
     `CREATE OR REPLACE FUNCTION sensor_log_constraints_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $f$ SELECT ${CONSTRAINTS_VERSION} $f$;`,
   );
   // EXECUTE each statement: a DO block is one statement, so the advisory lock covers them all. A

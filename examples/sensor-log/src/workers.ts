@@ -35,7 +35,7 @@ export interface WorkerOptions {
   visibilityTimeoutMs?: number;
   /** Deliveries (units) loaded at once, each by its own consumer of the group (default 2). */
   lanes?: number;
-  /** Most file names per delivery, loaded as one unit (default {@link DEFAULT_UNIT_FILES}; 1 on SQLite). */
+  /** Most file names per delivery, loaded as one unit (default {@link DEFAULT_UNIT_FILES}). */
   unitFiles?: number;
   /** How often the group's lag is checked to know when everything is done (default 500 ms). */
   pollMs?: number;
@@ -70,7 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<LoadSummary> {
         new Promise<void>((resolve, reject) => {
           const deliveries$ = options.broker.consume<FileMessage>(topic, {
             group,
-            batchSize: loader.unitsOfSeveralFiles ? Math.max(1, options.unitFiles ?? DEFAULT_UNIT_FILES) : 1,
+            batchSize: Math.max(1, options.unitFiles ?? DEFAULT_UNIT_FILES),
             maxInFlight: 1,
             visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
             consumer: `${consumer}-${lane}`,

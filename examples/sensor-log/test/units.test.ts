@@ -1,7 +1,7 @@
 /** Pure pieces of the loader: how files are cut into units (transactions) and what a unit checkpoints. */
 import { describe, expect, it } from 'vitest';
 import { units } from '../src/load.js';
-import { unitCheckpoint, type FileState } from '../src/load-file.js';
+import { unitCheckpoints, type FileState } from '../src/load-file.js';
 import { unitFilesFor } from '../src/workers.js';
 
 describe('units', () => {
@@ -21,17 +21,12 @@ describe('units', () => {
     expect(unitFilesFor(3, 4)).toBe(1);
   });
 
-  it("a unit's checkpoint: one file's own, or one naming each file's position for the database to fan out", () => {
+  it("a unit's checkpoints: one per file, its state as the cursor and its rows as the index", () => {
     const state = (rows: number): FileState => ({ size: 100 + rows, mtimeMs: 1.5, rows, rejected: 0 });
-    expect(unitCheckpoint(new Map([['a.parquet', state(3)]]))).toEqual({
-      stream: 'sensor-log:a.parquet',
-      position: { index: 3, cursor: JSON.stringify(state(3)) },
-    });
-    const two = unitCheckpoint(new Map([['a.parquet', state(3)], ['b.parquet', state(4)]]));
-    expect(two.stream).toBe('sensor-log-unit:a.parquet+2');
-    expect(JSON.parse(two.position.cursor!)).toEqual({
-      'a.parquet': { index: 3, cursor: JSON.stringify(state(3)) },
-      'b.parquet': { index: 4, cursor: JSON.stringify(state(4)) },
-    });
+    expect(unitCheckpoints(new Map([['a.parquet', state(3)]]))).toEqual([{ stream: 'sensor-log:a.parquet', position: { index: 3, cursor: JSON.stringify(state(3)) } }]);
+    expect(unitCheckpoints(new Map([['a.parquet', state(3)], ['b.parquet', state(4)]]))).toEqual([
+      { stream: 'sensor-log:a.parquet', position: { index: 3, cursor: JSON.stringify(state(3)) } },
+      { stream: 'sensor-log:b.parquet', position: { index: 4, cursor: JSON.stringify(state(4)) } },
+    ]);
   });
 });
