@@ -12,6 +12,7 @@ export * from './utc-time.js';
 export * from './prepared-writes.js';
 export * from './migrations.js';
 export * from './write-batch.js';
+export * from './constraints.js';
 export * from './env.js';
 export * from './schemas/index.js';
 export * from './sources/index.js';

@@ -9,6 +9,7 @@
  * problem, listed in words.
  */
 import { createHash } from 'node:crypto';
+import { assertConstraints, assertReferences, canonicalConstraints, constraintChanges, type CanonicalForeignKey, type ConstraintChanges } from './constraints.js';
 import { ConfigError } from './errors.js';
 import { assertTableSpec } from './sql.js';
 import type { ColumnType, TableSpec, WriteMode } from './types.js';
@@ -39,6 +40,10 @@ export interface CanonicalSpec {
   columns: CanonicalColumn[];
   key: string[];
   mode: WriteMode;
+  /** Unique column lists (see `canonicalUnique`); absent when there are none. */
+  unique?: string[][];
+  /** Foreign keys (see `canonicalForeignKeys`); absent when there are none. */
+  foreignKeys?: CanonicalForeignKey[];
 }
 
 /** The columns of a spec in declared order, with effective nullability. */
@@ -53,15 +58,16 @@ function byName(a: CanonicalColumn, b: CanonicalColumn): number {
 
 /** The canonical form of a spec (see `CanonicalSpec`). */
 export function canonicalSpec(spec: TableSpec): CanonicalSpec {
-  return { name: spec.name, columns: canonicalColumns(spec).sort(byName), key: [...spec.key], mode: spec.mode ?? 'merge' };
+  return { name: spec.name, columns: canonicalColumns(spec).sort(byName), key: [...spec.key], mode: spec.mode ?? 'merge', ...canonicalConstraints(spec) };
 }
 
 /**
- * SHA-256 (hex) of what shapes the table: columns (name, type, nullability, in any order) and key.
- * Equal for specs that need the same table; the write mode and column order do not count.
+ * SHA-256 (hex) of what shapes the table: columns (name, type, nullability, in any order), key,
+ * and unique lists and foreign keys where there are any (so a spec without them sums as before
+ * they existed). Equal for specs that need the same table; the write mode and column order do not count.
  */
-export function specChecksum(spec: Pick<TableSpec, 'columns' | 'key'>): string {
-  const shape = { columns: canonicalColumns(spec).sort(byName), key: [...spec.key] };
+export function specChecksum(spec: Pick<TableSpec, 'columns' | 'key' | 'unique' | 'foreignKeys'>): string {
+  const shape = { columns: canonicalColumns(spec).sort(byName), key: [...spec.key], ...canonicalConstraints(spec) };
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex');
 }
 
@@ -108,13 +114,16 @@ function assertSpecRules(spec: TableSpec): void {
   if (spec.mode !== undefined && !WRITE_MODES.includes(spec.mode)) {
     fail(spec, `unknown write mode "${String(spec.mode)}"; use "merge" or "append"`, 'mode');
   }
+  assertConstraints(spec);
 }
 
 /**
  * Checks table specs before anything is executed: `assertTableSpec` (safe names, a key among the
  * columns), known column types and write modes, boolean `nullable`, no nullable or repeated key
- * column, no name with the reserved `sluice_` prefix, and no table given twice with different
- * specs. Throws a `ConfigError` naming the table and what to change.
+ * column, no name with the reserved `sluice_` prefix, no table given twice with different specs,
+ * unique lists and foreign keys over the table's columns, and every foreign key referencing the key
+ * or a unique list of a table given in the same call. Throws a `ConfigError` naming the table and
+ * what to change.
  */
 export function assertTableSpecs(specs: unknown): asserts specs is readonly TableSpec[] {
   if (!Array.isArray(specs)) throw new ConfigError(`migrate: give an array of table specs, got ${String(specs)}`, 'tables');
@@ -127,6 +136,7 @@ export function assertTableSpecs(specs: unknown): asserts specs is readonly Tabl
     if (earlier !== undefined && earlier !== text) fail(spec, 'it is given twice with different specs; give it once', 'name');
     seen.set(spec.name, text);
   });
+  assertReferences(specs);
 }
 
 /** What it takes to go from the spec recorded for an existing table to the wanted spec. */
@@ -137,6 +147,8 @@ export interface SpecDiff {
   relax: string[];
   /** Changes no store makes, in words (`column "x" changes type from real to integer`); empty when none. */
   problems: string[];
+  /** Unique lists and foreign keys to add and to drop. */
+  constraints: ConstraintChanges;
   /**
    * The table as it is once `add` and `relax` are applied, with the wanted write mode: columns left
    * out of the wanted spec stay in it. This is what to record, and what another writer should use.
@@ -162,7 +174,7 @@ function columnChange(old: CanonicalColumn, column: CanonicalColumn): string | '
 export function diffSpecs(recorded: TableSpec, wanted: TableSpec): SpecDiff {
   const before = canonicalSpec(recorded);
   const shape = new Map(before.columns.map((c) => [c.name, { ...c }]));
-  const diff: Omit<SpecDiff, 'after' | 'changed'> = { add: [], relax: [], problems: [] };
+  const diff: Omit<SpecDiff, 'after' | 'changed'> = { add: [], relax: [], problems: [], constraints: constraintChanges(before, wanted) };
   if (before.key.join(',') !== wanted.key.join(',')) {
     diff.problems.push(`the key changes from ${list(before.key)} to ${list(wanted.key)}`);
   }
@@ -188,6 +200,13 @@ export function diffSpecs(recorded: TableSpec, wanted: TableSpec): SpecDiff {
       diff.problems.push(`NOT NULL column "${old.name}" is missing from the spec, so every write would fail: keep it in the spec`);
     }
   }
-  const after = canonicalSpec({ name: wanted.name, columns: [...shape.values()], key: before.key, mode: wanted.mode ?? 'merge' });
+  const after = canonicalSpec({
+    name: wanted.name,
+    columns: [...shape.values()],
+    key: before.key,
+    mode: wanted.mode ?? 'merge',
+    ...(wanted.unique ? { unique: wanted.unique } : {}),
+    ...(wanted.foreignKeys ? { foreignKeys: wanted.foreignKeys } : {}),
+  });
   return { ...diff, after, changed: JSON.stringify(after) !== JSON.stringify(before) };
 }

@@ -187,6 +187,33 @@ export interface TableSpec {
   key: readonly string[];
   /** Default write mode of the table (default `merge`). */
   mode?: WriteMode;
+  /**
+   * Column lists whose values no two rows share, besides the key: a UNIQUE index each (a
+   * dimension's surrogate id, say). A write that would break one fails as a whole.
+   */
+  unique?: readonly (readonly string[])[];
+  /** References to other tables, enforced by the store (see {@link ForeignKey}). */
+  foreignKeys?: readonly ForeignKey[];
+}
+
+/**
+ * A reference from columns of one table to the key, or a `unique` column list, of another table
+ * given in the same `migrate` call. A row whose columns are all non-null must find its referenced
+ * row (a NULL in any of them makes the reference empty, as in SQL); deleting a referenced row, or
+ * changing its referenced columns, is refused while a row references it.
+ */
+export interface ForeignKey {
+  /** Columns of this table, in the order of `references.columns`. */
+  columns: readonly string[];
+  /** The referenced table and columns (of the same types). */
+  references: { table: string; columns: readonly string[] };
+  /**
+   * When new rows are checked. `row` (default): row by row, as the engine checks a declared foreign
+   * key. `statement`: once per statement, over the distinct values it wrote: for bulk loads, where a
+   * lookup per row would cost more than the write (PostgreSQL: a statement trigger over the
+   * statement's new rows). SQLite checks both kinds row by row (an in-process index probe).
+   */
+  check?: 'row' | 'statement';
 }
 
 /** A row: column name → value (string, number, bigint, boolean, Date, null, or JSON for `json`). */

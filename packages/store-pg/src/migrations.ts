@@ -6,12 +6,14 @@
  *
  * The rules are core's `diffSpecs`: a new table is created with its key as PRIMARY KEY (version 1);
  * the same spec again is a no-op; new nullable columns are added and NOT NULL relaxed as the next
- * version (a change of write mode alone is recorded as a version without statements); columns are
+ * version (a change of write mode alone is recorded as a version without statements); unique lists
+ * and foreign keys are added and dropped as the spec says (see constraints-ddl.ts); columns are
  * never dropped (a nullable column may be left out of a spec); anything else fails with a message
  * listing every difference.
  */
-import { canonicalSpec, diffSpecs, specChecksum, type CanonicalSpec, type TableSpec } from '@sluice/core';
+import { canonicalSpec, constraintChanges, diffSpecs, migrationOrder, specChecksum, type CanonicalSpec, type TableSpec } from '@sluice/core';
 import type { Pool, PoolClient } from 'pg';
+import { constraintChangesSql } from './constraints-ddl.js';
 import { INTERNAL_TABLES, addColumnSql, createTableSql, dropNotNullSql, internalTablesSql, qualify } from './ddl.js';
 import { PgStoreError, sqlStateOf } from './errors.js';
 
@@ -45,7 +47,7 @@ export function planTableMigration(
   const table = qualify(schema, spec.name);
   const create = (version: number): MigrationPlan => ({
     table: spec.name,
-    statements: [createTableSql(schema, spec)],
+    statements: [createTableSql(schema, spec), ...constraintChangesSql(schema, spec.name, constraintChanges({}, spec))],
     record: { version, checksum: specChecksum(spec), spec: canonicalSpec(spec) },
   });
   if (latest === undefined) {
@@ -63,7 +65,7 @@ export function planTableMigration(
   if (diff.problems.length > 0) {
     throw new PgStoreError(
       `cannot migrate table ${table} from version ${latest.version} to the new spec: ${diff.problems.join('; ')}. ` +
-        'Sluice only adds nullable columns and relaxes NOT NULL; migrate to a new table name, or alter the table ' +
+        'Sluice only adds nullable columns, relaxes NOT NULL and adds or drops unique lists and foreign keys; migrate to a new table name, or alter the table ' +
         'yourself and keep the spec in step with it.',
       'migrate',
       spec.name,
@@ -75,6 +77,7 @@ export function planTableMigration(
     statements: [
       ...diff.add.map((column) => addColumnSql(schema, spec.name, column)),
       ...diff.relax.map((column) => dropNotNullSql(schema, spec.name, column)),
+      ...constraintChangesSql(schema, spec.name, diff.constraints),
     ],
     record: { version: latest.version + 1, checksum: specChecksum(diff.after), spec: diff.after },
   };
@@ -84,7 +87,7 @@ export function planTableMigration(
 interface MigrationRow {
   version: number;
   checksum: string;
-  spec: Pick<TableSpec, 'columns' | 'key'> & Partial<Pick<TableSpec, 'mode'>>;
+  spec: Pick<TableSpec, 'columns' | 'key'> & Partial<Pick<TableSpec, 'mode' | 'unique' | 'foreignKeys'>>;
 }
 
 /** SQL of the latest migration of the table named `$1`. */
@@ -108,8 +111,12 @@ export async function latestMigration(db: Pool | PoolClient, schema: string, nam
     throw error;
   }
   if (row === undefined) return undefined;
-  const { columns, key, mode } = row.spec;
-  return { version: row.version, checksum: row.checksum, spec: canonicalSpec({ name, columns, key, mode: mode ?? 'merge' }) };
+  const { columns, key, mode, unique, foreignKeys } = row.spec;
+  return {
+    version: row.version,
+    checksum: row.checksum,
+    spec: canonicalSpec({ name, columns, key, mode: mode ?? 'merge', ...(unique ? { unique } : {}), ...(foreignKeys ? { foreignKeys } : {}) }),
+  };
 }
 
 /** Key of the advisory lock that serialises migrations of one schema across processes. */
@@ -125,7 +132,8 @@ export async function migrateTables(client: PoolClient, schema: string, specs: r
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [migrationLockName(schema)]);
   for (const statement of internalTablesSql(schema)) await client.query(statement);
   const migrations = qualify(schema, INTERNAL_TABLES.migrations);
-  for (const spec of specs) {
+  // Referenced tables first: a foreign key needs its target's key or unique index.
+  for (const spec of migrationOrder(specs)) {
     const latest = await latestMigration(client, schema, spec.name);
     const exists = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
       qualify(schema, spec.name),

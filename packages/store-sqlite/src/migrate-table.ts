@@ -2,8 +2,9 @@
  * Applying one table spec inside the migration transaction, and reading back what was applied.
  * The rules are core's (`diffSpecs`); what SQLite cannot do in place is refused here.
  */
-import { StoreError, canonicalSpec, diffSpecs, sameSpec, specChecksum, type CanonicalSpec, type TableSpec } from '@sluice/core';
+import { StoreError, canonicalSpec, constraintChanges, diffSpecs, sameSpec, specChecksum, type CanonicalSpec, type TableSpec } from '@sluice/core';
 import type { Connection } from './connection.js';
+import { constraintChangesSql } from './constraints.js';
 import { OWN } from './own-tables.js';
 import { TABLE_EXISTS_SQL, addColumnSql, createTableSql } from './statements.js';
 
@@ -30,12 +31,13 @@ async function alterTable(db: Connection, recorded: CanonicalSpec, spec: TableSp
   if (problems.length > 0) {
     throw new StoreError(
       `cannot migrate table "${spec.name}": its spec differs from the one it was migrated with: ${problems.join('; ')}. ` +
-        'SQLite only adds new nullable columns; keep the other columns as they were, or copy the data into a table of another name.',
+        'SQLite only adds new nullable columns and adds or drops unique lists and foreign keys; keep the other columns as they were, or copy the data into a table of another name.',
       'migrate',
       spec.name,
     );
   }
   for (const column of diff.add) await db.run(addColumnSql(spec.name, column));
+  for (const statement of constraintChangesSql(spec.name, diff.constraints)) await db.run(statement);
   return diff.after;
 }
 
@@ -46,6 +48,7 @@ export async function migrateTable(db: Connection, spec: TableSpec): Promise<voi
   let next = canonicalSpec(spec);
   if (!exists) {
     await db.run(createTableSql(spec));
+    for (const statement of constraintChangesSql(spec.name, constraintChanges({}, spec))) await db.run(statement);
   } else if (recorded === undefined) {
     throw new StoreError(
       `cannot migrate table "${spec.name}": a table of that name exists but was not created by Sluice ` +

@@ -12,6 +12,7 @@ import {
   assertTableSpecs,
   canonicalSpec,
   checkpointSelector,
+  migrationOrder,
   type Position,
   type Row,
   type Store,
@@ -239,7 +240,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return task('migrate', undefined, async (db) => {
         assertTableSpecs(specs);
         await transaction(db, async () => {
-          for (const spec of specs) {
+          // Referenced tables first: a foreign key's triggers read its target.
+          for (const spec of migrationOrder(specs)) {
             try {
               await migrateTable(db, spec);
             } catch (error) {

@@ -388,6 +388,91 @@ export function storeContract(it: TestAPI, options: StoreContractOptions): void 
     expect(await h.count(spec.name)).toBe(2);
   });
 
+  test('unique: a row repeating the values of a unique list is refused with its whole batch', async (h) => {
+    const spec = h.table({ unique: [['seq'], ['note', 'val']] });
+    await h.store.migrate([spec]);
+    await h.store.migrate([spec]);
+    await h.store.write({ table: spec.name, rows: sampleRows(3, 0, 'n') });
+    // The same rows merged again update themselves: no conflict with their own values.
+    await h.store.write({ table: spec.name, rows: sampleRows(3, 0, 'n') });
+    for (const rows of [[...sampleRows(1, 5), { id: 'other', seq: 1, val: 99.5, note: null }], [{ id: 'x', seq: 50, val: 2.5, note: 'n' }]]) {
+      const error = await rejection(() => h.store.write({ table: spec.name, rows }));
+      expectClearError(error, SluiceError, spec.name);
+    }
+    expect(await h.count(spec.name)).toBe(3);
+    // NULLs are distinct: rows without a note share no value of (note, val).
+    await h.store.write({ table: spec.name, rows: [{ id: 'y', seq: 60, val: 2.5, note: null }, { id: 'z', seq: 61, val: 2.5, note: null }] });
+    expect(await h.count(spec.name)).toBe(5);
+  });
+
+  for (const check of ['row', 'statement'] as const) {
+    test(`foreign keys (${check}): orphans refused, NULL references nothing, referenced rows kept; dropped with the spec`, async (h) => {
+      // The referencing table is tracked first, so it is dropped first.
+      const child = h.table({
+        columns: [{ name: 'id', type: 'text' }, { name: 'parent_id', type: 'integer', nullable: true }, { name: 'seq', type: 'integer' }],
+        key: ['id'],
+      });
+      const parent = h.table({ columns: [{ name: 'name', type: 'text' }, { name: 'id', type: 'integer' }], key: ['name'], unique: [['id']] });
+      const fk = { columns: ['parent_id'], references: { table: parent.name, columns: ['id'] }, check };
+      const withKey = { ...child, foreignKeys: [fk] };
+      await h.store.migrate([withKey, parent]);
+      await h.store.migrate([parent, withKey]);
+      await h.store.write({ table: parent.name, rows: [{ name: 'a', id: 1 }, { name: 'b', id: 2 }, { name: 'c', id: 3 }] });
+      await h.store.write({ table: child.name, rows: [{ id: 'x', parent_id: 1, seq: 1 }, { id: 'y', parent_id: null, seq: 2 }] });
+      // An orphan fails its whole batch, in either write mode.
+      for (const mode of ['merge', 'append'] as const) {
+        const orphan = await rejection(() =>
+          h.store.write({ table: child.name, mode, rows: [{ id: 'z', parent_id: 2, seq: 3 }, { id: 'w', parent_id: 99, seq: 4 }] }),
+        );
+        expectClearError(orphan, SluiceError);
+        expect(orphan.message).toMatch(/foreign key/i);
+      }
+      const orphanUpdate = await rejection(() => h.store.write({ table: child.name, rows: [{ id: 'x', parent_id: 98, seq: 1 }] }));
+      expect(orphanUpdate.message).toMatch(/foreign key/i);
+      expect((await h.rows(child.name, ['id', 'parent_id'])).map((r) => `${r.id}:${r.parent_id}`)).toEqual(['x:1', 'y:null']);
+      // Referenced rows cannot go or change their id; others can; merging a referenced row again is fine.
+      const p = h.param(1);
+      await expect(h.store.query(`DELETE FROM ${quoteIdentifier(parent.name)} WHERE id = ${p}`, [1])).rejects.toThrow(/foreign key/i);
+      await expect(h.store.query(`UPDATE ${quoteIdentifier(parent.name)} SET id = 7 WHERE id = ${p}`, [1])).rejects.toThrow(/foreign key/i);
+      await h.store.query(`DELETE FROM ${quoteIdentifier(parent.name)} WHERE id = ${p}`, [3]);
+      await h.store.write({ table: parent.name, rows: [{ name: 'a', id: 1 }] });
+      await h.store.write({ table: child.name, mode: 'append', rows: [{ id: 'v', parent_id: 2, seq: 5 }] });
+      expect(await h.count(parent.name)).toBe(2);
+      // Migrated without the foreign key, the table takes orphans and the parent lets go.
+      await h.store.migrate([parent, child]);
+      await h.store.write({ table: child.name, rows: [{ id: 'u', parent_id: 99, seq: 6 }] });
+      await h.store.query(`DELETE FROM ${quoteIdentifier(parent.name)} WHERE id = ${p}`, [1]);
+      expect(await h.count(child.name)).toBe(4);
+    });
+  }
+
+  test('foreign keys: a target outside the call, columns not unique there, another type or a cycle are refused', async (h) => {
+    const parent = h.table({ columns: [{ name: 'name', type: 'text' }, { name: 'id', type: 'integer' }], key: ['name'] });
+    const child = (references: { table: string; columns: string[] }, type: 'integer' | 'text' = 'integer') =>
+      h.table({ columns: [{ name: 'id', type: 'text' }, { name: 'ref', type }], key: ['id'], foreignKeys: [{ columns: ['ref'], references }] });
+    const cases: [TableSpec[], string][] = [
+      [[child({ table: parent.name, columns: ['id'] })], 'not in this migrate call'],
+      [[parent, child({ table: parent.name, columns: ['id'] })], 'neither its key nor one of its unique lists'],
+      [[parent, child({ table: parent.name, columns: ['name'] })], 'give them one type'],
+      [[parent, child({ table: parent.name, columns: ['name', 'id'] }, 'text')], 'as many column names'],
+    ];
+    const a = h.table({ columns: [{ name: 'id', type: 'text' }, { name: 'b', type: 'text' }], key: ['id'] });
+    const b = h.table({ columns: [{ name: 'id', type: 'text' }, { name: 'a', type: 'text' }], key: ['id'] });
+    cases.push([
+      [
+        { ...a, foreignKeys: [{ columns: ['b'], references: { table: b.name, columns: ['id'] } }] },
+        { ...b, foreignKeys: [{ columns: ['a'], references: { table: a.name, columns: ['id'] } }] },
+      ],
+      'cycle',
+    ]);
+    for (const [specs, words] of cases) {
+      const error = await rejection(() => h.store.migrate(specs));
+      expectClearError(error, ConfigError, words);
+    }
+    // Nothing was made.
+    await expect(h.store.query(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(parent.name)}`)).rejects.toThrow();
+  });
+
   test('atomicity: a failing batch moves neither rows nor checkpoint nor dead letters', async (h) => {
     const spec = h.table();
     const stream = randomName('stream');
