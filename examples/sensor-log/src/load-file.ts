@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { deadLetter, describeError, retry, type Checkpoint, type DeadLetter, type Position, type Row, type Store } from '@sluice/core';
+import { deadLetter, describeError, foreignKeyName, retry, type Checkpoint, type DeadLetter, type Position, type Row, type Store } from '@sluice/core';
 import { isoFromEpochMs } from '@sluice/store-pg';
 import { Dimensions } from './dimensions.js';
 import { SensorFileError } from './errors.js';
@@ -34,6 +34,9 @@ export interface FileOutcome {
   /** Reasons of the dead letters, for the messages. */
   reasons: string[];
 }
+
+/** The foreign key a datalog row of a file breaks when the file has no `source_file` row (both stores name it in their error). */
+const FILE_REFERENCE = foreignKeyName('datalog', { columns: ['file_id'] });
 
 /** Checkpoint streams of files are `sensor-log:` + the file name. */
 export const STREAM_PREFIX = 'sensor-log:';
@@ -262,7 +265,7 @@ export class FileLoader {
       await retry(write, { operation: `load ${files.length === 1 ? files[0]!.file : `${files.length} files from ${files[0]!.file}`}` });
     } catch (error) {
       // A file nobody added (its name published by other means than `load --broker`): add, write again.
-      if (!added && /is not in source_file/.test(describeError(error))) {
+      if (!added && describeError(error).includes(`"${FILE_REFERENCE}"`)) {
         await this.dimensions.addFiles(files.map((f) => f.file));
         return this.commit(files, true);
       }

@@ -16,10 +16,10 @@ describe('ER diagram', () => {
     for (const table of SCHEMA) {
       expect(diagram).toContain(`    ${table.spec.name} {`);
       for (const column of table.spec.columns) expect(diagram).toMatch(new RegExp(`\\n {8}\\w+ ${column.name}( |\\n)`));
-      for (const fk of table.foreignKeys) expect(diagram).toContain(`${fk.table} ||--o{ ${table.spec.name} : "${fk.column}"`);
+      for (const fk of table.spec.foreignKeys ?? []) expect(diagram).toContain(`${fk.references.table} ||--o{ ${table.spec.name} : "${fk.columns[0]}"`);
     }
     // A change to the migrations changes the diagram.
-    const changed = SCHEMA.map((t) => (t.spec.name === 'datalog' ? { ...t, foreignKeys: t.foreignKeys.slice(1) } : t));
+    const changed = SCHEMA.map((t) => (t.spec.name === 'datalog' ? { ...t, spec: { ...t.spec, foreignKeys: t.spec.foreignKeys!.slice(1) } } : t));
     expect(erDiagram(changed)).not.toBe(diagram);
   });
 });
