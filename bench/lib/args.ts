@@ -39,6 +39,26 @@ const USAGE = `usage: pnpm bench [--rows N] [--only name,name] [--repeat R] [--p
   [--broker-batch N] [--sluice-broker-batch N] [--baseline-rows N] [--partitions N] [--max-buffered N] [--max-in-flight N]
   [--pool-size N] [--profile] [--out FILE] [--markdown | --no-markdown]`;
 
+const HELP = `${USAGE}
+
+Every Sluice path (direct PostgreSQL append and merge, in-memory broker into SQLite, Redis, Kafka and
+RabbitMQ into PostgreSQL) and the ceiling each is compared with, on the same generated rows in the
+same run; each path must land exactly --rows rows. Needs PostgreSQL, Redis, RabbitMQ and Kafka
+(pnpm services:up).
+  --rows N                 rows every path lands (1,000,000)
+  --only a,b               only these paths (all, in their fixed order)
+  --repeat R               rounds over every path; the fastest round of each ceiling is reported (1)
+  --pg-batch N             rows per batch of the direct PostgreSQL paths and their ceiling (10,000)
+  --sqlite-batch N         rows per transaction of the SQLite paths (4,096)
+  --broker-batch N         rows per publish / read of the broker paths and their ceilings (1,000)
+  --sluice-broker-batch N  rows per publish / delivery of the Sluice broker paths (--broker-batch)
+  --baseline-rows N        rows of the one-row-INSERT baseline (50,000)
+  --partitions N           partitions of the Kafka topics (3)
+  --max-buffered N, --max-in-flight N, --pool-size N   Sluice pipeline and store settings (their defaults)
+  --profile                V8 CPU profiles of every worker into bench/results/profiles/<date>/
+  --out FILE               results file (bench/results/<date>.json; <date>-partial.json with --only)
+  --markdown, --no-markdown  update the results table of BENCHMARKS.md (full runs: yes; --only: no)`;
+
 function whole(text: string | undefined, option: string, fallback: number): number;
 function whole(text: string | undefined, option: string, fallback: undefined): number | undefined;
 function whole(text: string | undefined, option: string, fallback: number | undefined): number | undefined {
@@ -69,8 +89,13 @@ export function parseBenchArgs(argv: readonly string[], knownPaths: readonly str
       out: { type: 'string' },
       markdown: { type: 'boolean' },
       'no-markdown': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(HELP);
+    process.exit(0);
+  }
   const only = values.only?.split(',').map((name) => name.trim()).filter(Boolean);
   const unknown = only?.filter((name) => !knownPaths.includes(name)) ?? [];
   if (unknown.length > 0) throw new Error(`--only names unknown paths: ${unknown.join(', ')}. Known: ${knownPaths.join(', ')}.`);

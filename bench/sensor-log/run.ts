@@ -37,8 +37,25 @@ const { values } = parseArgs({
     'unit-files': { type: 'string' },
     'node-defaults': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help === true) {
+  console.log(`usage: pnpm bench:sensor-log [--minutes N] [--workers N] [--ceiling-minutes N] [--unit-files N] [--node-defaults] [--keep]
+
+Generated per-minute Parquet files into PostgreSQL with the sensor-log loader, against the ceiling
+measured in the same run: psql \\copy of the same rows, already normalised, into a table of the same
+columns and keys, with declared foreign keys and without. Each stage runs as its own process under
+GNU time (wall, CPU, peak RSS), with the PostgreSQL backends' CPU and the load average.
+  --minutes N          files, one per minute: 1441 is a day (default), 43201 the month
+  --workers N          load through Redis with N worker processes (default: one process, no broker)
+  --ceiling-minutes N  files the ceiling copies (all, at most a day; 0: no ceiling)
+  --unit-files N       files per transaction (the loader's default, 8)
+  --node-defaults      run the loader without the heap flags of the pnpm sensor-log script
+  --keep               keep the database (the files stay in sluice-out/bench/sensor-log/data-N, reused by the next run)
+Needs PostgreSQL (SLUICE_PG_URL) and psql; --workers also Redis (SLUICE_REDIS_URL).`);
+  process.exit(0);
+}
 const minutes = Number(values.minutes);
 if (!Number.isInteger(minutes) || minutes < 1 || minutes > 43_201) throw new Error('--minutes takes an integer from 1 to 43201');
 const workers = values.workers === undefined ? undefined : Number(values.workers);

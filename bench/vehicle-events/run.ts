@@ -39,8 +39,24 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     lake: { type: 'string' },
     'keep-lake': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help === true) {
+  console.log(`usage: pnpm bench:vehicle-events [--lines N] [--days D] [--stores sqlite,pg] [--batch N] [--lake DIR] [--keep-lake]
+
+A month of vehicle events (at least --lines lines) loaded into each store: a first load of the whole
+lake, a re-run with nothing new, and the report, each in its own process, with wall, CPU, peak RSS,
+the PostgreSQL backends' CPU and the answers checked against the generator's ground truth.
+  --lines N      lines of the lake, at least (10,000,000)
+  --days D       days of the lake (30)
+  --stores LIST  sqlite, pg or both (sqlite,pg)
+  --batch N      rows per write (the ETL's own default)
+  --lake DIR     the lake, reused when its truth file matches ($TMPDIR/sluice-bench-vehicle-events-N)
+  --keep-lake    keep a lake this run generated (else it is deleted at the end)
+Results: a table on stdout and JSON in bench/vehicle-events/results/.`);
+  process.exit(0);
+}
 const lines = Number(values.lines);
 const days = Number(values.days);
 // A vehicle on a working day sends a fix every 15–45 s from about 06:00 to 23:15, and takes about
