@@ -317,6 +317,7 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
     },
     ...(store.prepare ? { prepare: (batch: WriteBatch) => store.prepare!(batch) } : {}),
     readCheckpoint: (stream) => store.readCheckpoint(stream),
+    readCheckpoints: (which) => store.readCheckpoints(which),
     readDeadLetters: (origin) => store.readDeadLetters(origin),
     query: (sql, params) => store.query(sql, params),
     stream: (sql, params, options) => store.stream(sql, params, options),
