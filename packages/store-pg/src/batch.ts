@@ -84,7 +84,8 @@ function replaceOf(batch: WriteBatch, table: CompiledTable | undefined, schema: 
   const encoded = values.map((value, i) => {
     try {
       const field = encode(value);
-      return typeof value === 'string' ? value : field;
+      // Only text fields carry COPY escapes (other types encode to plain digits, dates and words).
+      return type === 'text' && typeof value === 'string' ? value : field;
     } catch (error) {
       if (error instanceof CopyValueError) throw refusal(context, `replace.in[${i}] ${error.message} (column "${column}", ${type})`);
       throw error;
