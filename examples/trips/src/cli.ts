@@ -99,11 +99,15 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
     shutdown.track({ status$: run.status$, done: run.done, stop: () => run.stop() } as never);
     const view = createProgressView();
     const totals: Record<string, { bytes: number }> = {};
-    const subscription = run.status$.subscribe((event) => {
-      if (event.type === 'started') {
-        const size = run.sizes.get(event.pipeline);
-        if (size !== undefined) totals[event.pipeline] = { bytes: size };
-      }
+    const subscription = run.status$.subscribe({
+      next: (event) => {
+        if (event.type === 'started') {
+          const size = run.sizes.get(event.pipeline);
+          if (size !== undefined) totals[event.pipeline] = { bytes: size };
+        }
+      },
+      // A failure reaches this command through run.done; unhandled here, rxjs would throw it again later and crash the process.
+      error: () => undefined,
     });
     view.track(run.status$, { totals });
     try {

@@ -8,11 +8,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { csvSource, ingest, sleep, storeDeadLetters, type PipelineRun, type Store } from '@sluice/core';
+import { ingest, sleep, storeDeadLetters, type PipelineRun, type Store } from '@sluice/core';
 import { createProgressView, openBrokerTarget, parseBrokerUrl, redact, type Shutdown } from '@sluice/runtime';
 import { consumeTrips } from './consume.js';
 import { IngestionLossError } from './errors.js';
-import { CSV_TYPES, fileStream, newIngestionId, newTrips, type IngestCounts } from './ingest.js';
+import { fileStream, tripsCsv, newIngestionId, newTrips, type IngestCounts } from './ingest.js';
 import { analyzeModel } from './model.js';
 import { tripKey, tripSchema, type Trip, type TripSettings } from './trip.js';
 
@@ -88,7 +88,7 @@ export async function ingestThroughBroker(options: BrokerIngestOptions): Promise
       const ingestionSchema = tripSchema.transform((trip: Trip) => ({ ...trip, ingestion }));
       const run = options.shutdown.track(
         ingest({
-          source: csvSource({ path, name: path, types: CSV_TYPES }),
+          source: tripsCsv(path, path),
           broker,
           topic,
           schema: ingestionSchema,

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
-import { csvSource, load, type PipelineRun, type Row, type StatusEvent, type Store } from '@sluice/core';
+import { csvSource, load, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
 import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
 
@@ -20,7 +20,15 @@ export interface IngestCounts {
 }
 
 /** Column types of the CSV source: the coordinates are WKT points. */
-export const CSV_TYPES = { origin_coord: 'point', destination_coord: 'point' } as const;
+const CSV_TYPES = { origin_coord: 'point', destination_coord: 'point' } as const;
+
+/**
+ * The CSV source of a trips file: columns found by name in any order, names compared without case
+ * and surrounding spaces (`Region ` is `region`), the coordinates read as WKT points.
+ */
+export function tripsCsv(path: string, name: string): Source<CsvRecord> {
+  return csvSource({ path, name, types: CSV_TYPES, headerName: (column) => column.trim().toLowerCase() });
+}
 
 /** A fresh ingestion id: 52 random bits (ids are only compared, never ordered). */
 export function newIngestionId(): number {
@@ -113,7 +121,7 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
         const name = options.label?.(path) ?? path;
         const pipeline = `ingest:${name}`;
         sizes.set(pipeline, size);
-        const source = csvSource({ path, name, types: CSV_TYPES });
+        const source = tripsCsv(path, name);
         current = load<Trip>({
           source,
           store,

@@ -69,7 +69,7 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
     }
   }, 60_000);
 
-  it('bad rows become dead letters with file, line and reason; a header in another order is read by name', async () => {
+  it('bad rows become dead letters with file, line and reason; a header in another order and case is read by name', async () => {
     const target = await fresh(kind);
     const { store, settings } = await openModel(target.url);
     try {
@@ -91,7 +91,7 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
         ].join('\n') + '\n',
       );
       const reordered = join(dir, `reordered-${kind}.csv`);
-      writeFileSync(reordered, 'datasource,datetime,region,destination_coord,origin_coord\nbaba_car,2018-05-29 10:00:00,Turin,POINT (7.7 45.1),POINT (7.6 45.0)\n');
+      writeFileSync(reordered, '\uFEFFDatasource,datetime, Region ,DESTINATION_COORD,origin_coord\r\nbaba_car,2018-05-29 10:00:00,Turin,POINT (7.7 45.1),POINT (7.6 45.0)\r\n');
       const counts = await ingestFiles({ store, files: [bad, reordered], settings }).done;
       expect(counts).toEqual({ read: 11, persisted: 2, rejected: 8, duplicates: 1 });
       const letters = await store.readDeadLetters(bad);
@@ -172,5 +172,19 @@ describe('the command line', () => {
     const bad = await runCli(['weekly-average', '--bbox', '1,2,3', '--store', target.url]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--bbox "1,2,3" is not four numbers/);
+  }, 60_000);
+
+  it('a file whose header lacks a column fails with a clear message and exit code 1, not a crash', async () => {
+    const file = join(tmpdir(), `trips-no-origin-${process.pid}.csv`);
+    writeFileSync(file, 'region,origin,destination_coord,datetime,datasource\nPrague,POINT (14.4 50.1),POINT (14.5 50.0),2018-05-28 09:03:40,x\n');
+    try {
+      const result = await runCli(['ingest', file, '--store', target.url, '--json']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/has no column "origin_coord".*\(the header has: "region", "origin"/);
+      // Once an unhandled error of the status stream crashed the process after the message, with a stack.
+      expect(result.stderr).not.toMatch(/reportUnhandledError|\n\s+at /);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }, 60_000);
 });

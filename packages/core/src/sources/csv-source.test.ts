@@ -129,6 +129,15 @@ describe('csvSource: format', () => {
     await expect(readCsv('a,a\n1,2\n')).rejects.toThrow(/names column "a" twice/);
     await expect(readCsv('a,,c\n1,2,3\n')).rejects.toThrow(/no name for column 2/);
     await expect(readCsv('a,b\n1,2\n', { types: { c: 'number' } })).rejects.toThrow(SourceError);
+    await expect(readCsv('a,b\n1,2\n', { types: { c: 'number' } })).rejects.toThrow(/has no column "c", which this source reads as typed \(the header has: "a", "b"\)/);
+  });
+
+  it('maps header names with headerName: keys and types use the mapped names; names that fall together are refused', async () => {
+    const headerName = (name: string) => name.trim().toLowerCase();
+    const records = await readCsv(' ID ,Name\n1,x\n', { headerName, types: { id: 'integer' } });
+    expect(records.map((r) => r.kind === 'record' && r.value)).toEqual([{ id: 1, name: 'x' }]);
+    await expect(readCsv('Id,id \n1,2\n', { headerName })).rejects.toThrow(/names column "id" \(written "id "\) twice/);
+    await expect(readCsv(' ,b\n1,2\n', { headerName })).rejects.toThrow(/no name for column 1 \(written " "\)/);
   });
 
   it('refuses bad options with a ConfigError', () => {

@@ -13,6 +13,12 @@ export interface CsvSourceOptions extends FileSourceOptions {
   delimiter?: string;
   /** Types of columns by header name, e.g. `{ count: 'number', ok: 'boolean' }`; others stay strings. */
   types?: Readonly<Record<string, CsvColumnType>>;
+  /**
+   * Maps each name of the header before it is used as a record key and matched with `types`, e.g.
+   * `(name) => name.trim().toLowerCase()` to read `Region ` as `region`. Two columns that map to
+   * one name are refused like a name given twice. Default: names as written.
+   */
+  headerName?: (name: string) => string;
 }
 
 /** A CSV row as the source yields it: header name → cell value. */
@@ -32,7 +38,7 @@ export function csvSource<T = CsvRecord>(options: CsvSourceOptions): Source<T> {
   checkColumnTypes(types);
   return fileSource<T>('CSV', options, (file, resume, name) => ({
     offset: file.contentStart,
-    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume }),
+    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume, headerName: options.headerName }),
   }));
 }
 
@@ -52,6 +58,7 @@ interface CsvParserOptions {
   path: string;
   /** The position to continue after, if resuming. */
   resume: Position | undefined;
+  headerName: ((name: string) => string) | undefined;
 }
 
 /** Reads the header, seeks to the resume position if there is one, then turns rows into records. */
@@ -106,16 +113,19 @@ class CsvParser<T> implements ChunkParser<T> {
       throw new SourceError(`Source "${this.options.name}": the header of ${this.options.path} ${problem}.`, this.options.name);
     };
     if (row.problem !== undefined) fail(`is malformed (${row.problem})`);
-    const header = row.fields();
+    const written = row.fields();
+    const map = this.options.headerName;
+    const header = map === undefined ? written : written.map((column) => map(column));
     const seen = new Set<string>();
     header.forEach((column, k) => {
-      if (column === '') fail(`has no name for column ${k + 1}; name every column`);
+      const as = column === written[k] ? '' : ` (written ${JSON.stringify(written[k])})`;
+      if (column === '') fail(`has no name for column ${k + 1}${as}; name every column`);
       if (column === '__proto__') fail('names a column "__proto__"; rename it');
-      if (seen.has(column)) fail(`names column "${column}" twice; rename one of them`);
+      if (seen.has(column)) fail(`names column "${column}"${as} twice; rename one of them`);
       seen.add(column);
     });
     for (const column of Object.keys(this.options.types)) {
-      if (!seen.has(column)) fail(`has no column "${column}" named in types (columns: ${header.join(', ')}); fix the types option`);
+      if (!seen.has(column)) fail(`has no column "${column}", which this source reads as typed (the header has: ${written.map((c) => JSON.stringify(c)).join(', ')})`);
     }
     this.header = header;
     this.typers = header.map((column) => cellTyper(this.options.types[column] ?? 'string'));
