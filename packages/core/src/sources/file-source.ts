@@ -104,7 +104,12 @@ export function fileSource<T>(
         if (oversized) throw oversized;
         if (ended || parser.stopped) return undefined;
         const out: SourceRecord<T>[] = [];
-        const bytesRead = await file.read(chunk, readAt);
+        // While a record longer than a chunk is pending, read as much again as is carried (but not
+        // past maxRecordBytes): the window doubles each time, so a record of n bytes costs O(n)
+        // copying and rescanning in O(log n) parses, not n / chunkSize of them over ever longer windows.
+        const grow = Math.min(carry.length, maxRecordBytes + 1 - carry.length);
+        const buffer = grow <= chunkSize ? chunk : Buffer.allocUnsafe(grow);
+        const bytesRead = await file.read(buffer, readAt);
         if (bytesRead === 0) {
           ended = true;
           parser.finish(carry, carryOffset, out);
@@ -112,7 +117,7 @@ export function fileSource<T>(
           return out;
         }
         readAt += bytesRead;
-        const fresh = chunk.subarray(0, bytesRead);
+        const fresh = buffer.subarray(0, bytesRead);
         const window = carry.length === 0 ? fresh : Buffer.concat([carry, fresh]);
         const consumed = parser.parse(window, carryOffset, out);
         const rest = window.subarray(consumed);
