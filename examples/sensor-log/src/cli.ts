@@ -25,7 +25,7 @@ const usage = `Usage:
                 worker processes (default 2) sharing them in a consumer group
       --json    last stdout line {"files":…,"rows":…,"skipped":…,"rejected":…}
       --topic   topic of the file names (default sensor-log.files; group: TOPIC.loaders)
-      --unit-files N   most files per transaction (default 8)
+      --unit-files N   most files per transaction (default 8 on PostgreSQL, 1 on SQLite)
       --concurrency N  units in flight in one process (default 2 on PostgreSQL, 1 on SQLite)
   sensor-log worker DIR --store URL --broker URL [--topic T] [--consumer NAME] [--visibility-ms MS] [--unit-files N]
       One worker of a scaled-out load (load --broker starts them).

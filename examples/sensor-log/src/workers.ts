@@ -11,7 +11,7 @@ import { Subject } from 'rxjs';
 import { consumeUntilStopped, type Broker, type Delivery, type StatusReporter, type Store } from '@sluice/core';
 import { WorkerError } from './errors.js';
 import { FileLoader, readFileStates, unchanged, type FileOutcome } from './load-file.js';
-import { count, emptySummary, filesToLoad, planOf, DEFAULT_UNIT_FILES, type LoadPlan, type LoadSummary, type TodoFile } from './load.js';
+import { count, defaultUnitFiles, emptySummary, filesToLoad, planOf, DEFAULT_UNIT_FILES, type LoadPlan, type LoadSummary, type TodoFile } from './load.js';
 
 /** The topic and group of a folder's file names. */
 export const FILES_TOPIC = 'sensor-log.files';
@@ -35,7 +35,7 @@ export interface WorkerOptions {
   visibilityTimeoutMs?: number;
   /** Deliveries (units) loaded at once, each by its own consumer of the group (default 2). */
   lanes?: number;
-  /** Most file names per delivery, loaded as one unit (default {@link DEFAULT_UNIT_FILES}). */
+  /** Most file names per delivery, loaded as one unit (default {@link defaultUnitFiles}). */
   unitFiles?: number;
   /** How often the group's lag is checked to know when everything is done (default 500 ms). */
   pollMs?: number;
@@ -70,7 +70,7 @@ export async function runWorker(options: WorkerOptions): Promise<LoadSummary> {
         new Promise<void>((resolve, reject) => {
           const deliveries$ = options.broker.consume<FileMessage>(topic, {
             group,
-            batchSize: Math.max(1, options.unitFiles ?? DEFAULT_UNIT_FILES),
+            batchSize: Math.max(1, options.unitFiles ?? defaultUnitFiles(options.store)),
             maxInFlight: 1,
             visibilityTimeoutMs: options.visibilityTimeoutMs ?? 30_000,
             consumer: `${consumer}-${lane}`,
@@ -219,7 +219,7 @@ export async function coordinate(options: CoordinateOptions): Promise<LoadSummar
     '--consumer',
     `worker-${process.pid}-${i}`,
     '--unit-files',
-    String(options.unitFiles ?? unitFilesFor(todo.length, options.workers * 2)),
+    String(options.unitFiles ?? (store.name === 'pg' ? unitFilesFor(todo.length, options.workers * 2) : 1)),
     ...(options.visibilityTimeoutMs ? ['--visibility-ms', String(options.visibilityTimeoutMs)] : []),
   ];
   const progress = reportCheckpoints(store, todo, options.reporter, options.progressMs ?? 2000);
