@@ -24,10 +24,11 @@ const CSV_TYPES = { origin_coord: 'point', destination_coord: 'point' } as const
 
 /**
  * The CSV source of a trips file: columns found by name in any order, names compared without case
- * and surrounding spaces (`Region ` is `region`), the coordinates read as WKT points.
+ * and surrounding spaces (`Region ` is `region`), the coordinates read as WKT points, and each row's
+ * bytes kept for the dead letter of a row the trip schema refuses.
  */
 export function tripsCsv(path: string, name: string): Source<CsvRecord> {
-  return csvSource({ path, name, types: CSV_TYPES, headerName: (column) => column.trim().toLowerCase() });
+  return csvSource({ path, name, types: CSV_TYPES, headerName: (column) => column.trim().toLowerCase(), keepRaw: true });
 }
 
 /** A fresh ingestion id: 52 random bits (ids are only compared, never ordered). */

@@ -106,6 +106,10 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
       expect(byLine[9]).toMatch(/region.*empty/);
       expect(byLine[11]).toMatch(/destination_coord.*POINT/);
       expect(letters.every((l) => l.origin === bad)).toBe(true);
+      // Each keeps its row exactly as written, whether the CSV reader (3) or the trip schema (5) refused it.
+      const payloads = Object.fromEntries(letters.map((l) => [l.position?.line, l.payload]));
+      expect(payloads[3]).toBe('Prague,POINT (14.4),POINT (14.5 50.1),2018-05-28 09:03:41,funny_car\n');
+      expect(payloads[5]).toBe('Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-02-30 09:03:43,funny_car\n');
       expect(await regionsOf(store, 'BABA_CAR')).toEqual({ datasource: 'baba_car', regions: ['Turin'] });
     } finally {
       await store.close();

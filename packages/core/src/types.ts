@@ -46,6 +46,11 @@ export interface SourceValue<T> {
   kind: 'record';
   value: T;
   position: Position;
+  /**
+   * The record's exact bytes, when the source was asked to keep them (`csvSource({ keepRaw })`):
+   * the dead letter of a record the pipeline's schema refuses keeps these instead of the parsed value.
+   */
+  raw?: Uint8Array;
 }
 
 /** Input the source could not turn into a record; the pipeline sends it to the dead letters. */
@@ -55,6 +60,8 @@ export interface SourceReject {
   reason: string;
   /** The offending raw text, cut to a readable length. */
   raw: string;
+  /** The offending input's exact bytes, when the source has them: its dead letter keeps these. */
+  bytes?: Uint8Array;
   position: Position;
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { deadLetter, deadLetterBytes, payloadOfBytes, payloadText, stringifyDeep } from './dead-letters.js';
+import { validateSourceRecord } from './read-batches.js';
 
 describe('dead-letter payloads', () => {
   it('writes a value too deep for JSON.stringify without recursion, exactly as JSON', () => {
@@ -43,5 +45,20 @@ describe('dead-letter payloads', () => {
     expect(deadLetterBytes(letter).toString('utf8')).toBe('a\u0000b');
     expect(deadLetter('o', 'r', { s: 'a\u0000b' })).toMatchObject({ payload: '{"s":"a\\u0000b"}' });
     expect(deadLetter('o', 'r', { n: 1n }).payload).toBe('{"n":"1"}');
+  });
+});
+
+describe('validateSourceRecord', () => {
+  const schema = z.object({ n: z.number() });
+  it('a record the schema refuses keeps the bytes the source kept, else its parsed value', () => {
+    const raw = Buffer.from('x,  "n"\r\n');
+    const kept = validateSourceRecord('f', { kind: 'record', value: { n: 'x' }, position: { line: 2 }, raw }, schema);
+    expect('letter' in kept && kept.letter).toMatchObject({ payload: 'x,  "n"\r\n', position: { line: 2 } });
+    const parsed = validateSourceRecord('f', { kind: 'record', value: { n: 'x' }, position: { line: 3 } }, schema);
+    expect('letter' in parsed && parsed.letter.payload).toBe('{"n":"x"}');
+    const bad = Buffer.from([0x78, 0xff, 0x0a]);
+    const reject = validateSourceRecord('f', { kind: 'reject', reason: 'not UTF-8', raw: 'x\uFFFD', position: { line: 4 }, bytes: bad }, schema);
+    expect('letter' in reject && deadLetterBytes(reject.letter).equals(bad)).toBe(true);
+    expect(validateSourceRecord('f', { kind: 'record', value: { n: 1 }, position: { line: 5 }, raw }, schema)).toEqual({ value: { n: 1 }, position: { line: 5 } });
   });
 });

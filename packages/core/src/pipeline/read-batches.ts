@@ -57,11 +57,12 @@ type Item<T> = Accepted<T> | { letter: DeadLetter };
  */
 export function validateSourceRecord<T>(origin: string, record: SourceRecord<unknown>, schema?: ZodType<T>): Item<T> {
   const { position } = record;
-  if (record.kind === 'reject') return { letter: deadLetter(origin, record.reason, record.raw, { position }) };
+  if (record.kind === 'reject') return { letter: deadLetter(origin, record.reason, record.bytes ?? record.raw, { position }) };
   if (!schema) return record as Accepted<T>;
   const parsed = schema.safeParse(record.value);
   if (parsed.success) return { value: parsed.data, position };
-  return { letter: deadLetter(origin, `invalid record: ${formatIssues(parsed.error).join('; ')}`, record.value, { position }) };
+  // The record's exact bytes where the source kept them, else its parsed value.
+  return { letter: deadLetter(origin, `invalid record: ${formatIssues(parsed.error).join('; ')}`, record.raw ?? record.value, { position }) };
 }
 
 /**

@@ -46,6 +46,8 @@ export interface CsvScannedRow {
   readonly endOffset: number;
   /** The row's raw bytes, for rejects. */
   raw(): string;
+  /** The row's exact bytes, line end included: a view of the scanned window, valid until the next scan. */
+  bytes(): Buffer;
 }
 
 /**
@@ -87,6 +89,10 @@ class RowView implements CsvScannedRow {
 
   raw(): string {
     return rawFromBytes(this.window, this.rowStart, this.rowEnd);
+  }
+
+  bytes(): Buffer {
+    return this.window.subarray(this.rowStart, this.rowEnd);
   }
 }
 

@@ -85,6 +85,19 @@ describe('csvSource: format', () => {
       { a: '3', b: '4' },
     ]);
     expect(items[1]).toMatchObject({ position: { offset: 14, line: 3, index: 1 } });
+    // The reject keeps the row's exact bytes, the bad one included, for its dead letter.
+    expect(items[1]!.kind === 'reject' && Buffer.from(items[1]!.bytes!)).toEqual(Buffer.concat([Buffer.from('x'), Buffer.from([0xff]), Buffer.from(',2\n')]));
+  });
+
+  it('keeps the exact bytes of a long refused row, and of every row with keepRaw', async () => {
+    const long = `${'z'.repeat(500)},1,extra\r\n`;
+    const [reject] = await readCsv(`a,b\r\n${long}`);
+    expect(reject!.kind === 'reject' && reject!.raw.length).toBe(201);
+    expect(reject!.kind === 'reject' && Buffer.from(reject!.bytes!).toString()).toBe(long);
+    const kept = await readCsv('a,b\n"q, ""r""",1\nlast,2', { keepRaw: true });
+    expect(kept.map((r) => r.kind === 'record' && Buffer.from(r.raw!).toString())).toEqual(['"q, ""r""",1\n', 'last,2']);
+    const plain = await readCsv('a,b\n1,2\n');
+    expect(plain[0]).not.toHaveProperty('raw');
   });
 
   it('rejects a row with the wrong number of fields', async () => {

@@ -19,6 +19,12 @@ export interface CsvSourceOptions extends FileSourceOptions {
    * one name are refused like a name given twice. Default: names as written.
    */
   headerName?: (name: string) => string;
+  /**
+   * Keep each record's exact bytes (`raw`, line end included), so that the dead letter of a record
+   * the pipeline's schema refuses holds the row as it was written, not its parsed value. Costs a
+   * copy of every row. Rows the source itself refuses always keep their bytes.
+   */
+  keepRaw?: boolean;
 }
 
 /** A CSV row as the source yields it: header name → cell value. */
@@ -38,7 +44,7 @@ export function csvSource<T = CsvRecord>(options: CsvSourceOptions): Source<T> {
   checkColumnTypes(types);
   return fileSource<T>('CSV', options, (file, resume, name) => ({
     offset: file.contentStart,
-    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume, headerName: options.headerName }),
+    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume, headerName: options.headerName, keepRaw: options.keepRaw === true }),
   }));
 }
 
@@ -59,6 +65,7 @@ interface CsvParserOptions {
   /** The position to continue after, if resuming. */
   resume: Position | undefined;
   headerName: ((name: string) => string) | undefined;
+  keepRaw: boolean;
 }
 
 /** Reads the header, seeks to the resume position if there is one, then turns rows into records. */
@@ -149,7 +156,9 @@ class CsvParser<T> implements ChunkParser<T> {
       if (cell === INVALID_CELL) return this.invalidCell(row, position, k, text);
       cells[k] = cell;
     }
-    return { kind: 'record', value: this.makeRecord!(cells) as T, position };
+    const value = this.makeRecord!(cells) as T;
+    // A copy: the window is a reused read buffer.
+    return this.options.keepRaw ? { kind: 'record', value, position, raw: Buffer.from(row.bytes()) } : { kind: 'record', value, position };
   }
 
   /** The reject of a row whose cell `k` does not fit its column type, with the type's reason. */
@@ -161,6 +170,6 @@ class CsvParser<T> implements ChunkParser<T> {
 
   private reject(row: CsvScannedRow, position: Position, problem: string): SourceRecord<T> {
     const where = row.startLine === row.endLine ? `line ${row.endLine}` : `lines ${row.startLine}-${row.endLine}`;
-    return rejectOf(`CSV row on ${where}: ${problem}`, row.raw(), position);
+    return rejectOf(`CSV row on ${where}: ${problem}`, row.raw(), position, Buffer.from(row.bytes()));
   }
 }

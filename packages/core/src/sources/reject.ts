@@ -20,6 +20,6 @@ export function rawFromBytes(bytes: Buffer, start: number, end: number): string 
 }
 
 /** A reject item: why the input was refused, the raw text (cut), and where it sits. */
-export function rejectOf(reason: string, raw: string, position: Position): SourceReject {
-  return { kind: 'reject', reason, raw: cutRaw(raw), position };
+export function rejectOf(reason: string, raw: string, position: Position, bytes?: Uint8Array): SourceReject {
+  return bytes === undefined ? { kind: 'reject', reason, raw: cutRaw(raw), position } : { kind: 'reject', reason, raw: cutRaw(raw), position, bytes };
 }
