@@ -19,6 +19,11 @@ export function quoteIdentifier(name: string): string {
   return `"${assertIdentifier(name)}"`;
 }
 
+/** `l."a" = r."x" AND …`: columns of row alias `left` equal, pairwise, columns of row alias `right`. */
+export function columnsEqualSql(left: string, leftColumns: readonly string[], right: string, rightColumns: readonly string[]): string {
+  return leftColumns.map((c, i) => `${left}.${quoteIdentifier(c)} = ${right}.${quoteIdentifier(rightColumns[i]!)}`).join(' AND ');
+}
+
 /** Checks a table spec: safe names, at least one key column, key columns among the columns. */
 export function assertTableSpec(spec: TableSpec): void {
   assertIdentifier(spec.name);

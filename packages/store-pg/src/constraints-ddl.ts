@@ -7,7 +7,7 @@
  * SQLSTATE 23503 (foreign_key_violation) naming the constraint. (TRUNCATE of the referenced table
  * is not checked by the triggers.)
  */
-import { constraintName, foreignKeyName, quoteIdentifier, uniqueName, type CanonicalForeignKey, type ConstraintChanges } from '@sluice/core';
+import { columnsEqualSql, constraintName, foreignKeyName, quoteIdentifier, uniqueName, type CanonicalForeignKey, type ConstraintChanges } from '@sluice/core';
 import { columnList, qualify } from './ddl.js';
 
 /** `CREATE UNIQUE INDEX` of a column list, idempotent. */
@@ -23,11 +23,6 @@ function dropUniqueSql(schema: string, table: string, columns: readonly string[]
 function triggerNames(table: string, fk: CanonicalForeignKey) {
   const name = (suffix: string) => constraintName(table, fk.columns, suffix);
   return { check: name('fkey_check'), insert: name('fkey_insert'), update: name('fkey_update'), restrict: name('fkey_restrict') };
-}
-
-/** `a = b AND …` over two column lists with their row aliases. */
-function equal(left: string, leftColumns: readonly string[], right: string, rightColumns: readonly string[]): string {
-  return leftColumns.map((c, i) => `${left}.${quoteIdentifier(c)} = ${right}.${quoteIdentifier(rightColumns[i]!)}`).join(' AND ');
 }
 
 /** The values of columns of a row alias as one text, for a message: `v` or `(v1,v2)`. */
@@ -53,13 +48,13 @@ export function foreignKeySql(schema: string, table: string, fk: CanonicalForeig
   const check =
     `CREATE OR REPLACE FUNCTION ${qualify(schema, t.check)}() RETURNS trigger LANGUAGE plpgsql AS $f$ DECLARE missing text; BEGIN ` +
     `SELECT ${shown('n', fk.columns)} INTO missing FROM (SELECT DISTINCT ${columnList(fk.columns)} FROM new_rows WHERE ${notNull}) n ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM ${target} r WHERE ${equal('r', fk.references.columns, 'n', fk.columns)}) LIMIT 1; ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${target} r WHERE ${columnsEqualSql('r', fk.references.columns, 'n', fk.columns)}) LIMIT 1; ` +
     `IF FOUND THEN RAISE EXCEPTION 'insert or update on table "${table}" violates foreign key constraint "${name}": ${from} = % is not in "${fk.references.table}"', missing ` +
     `USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '${name}'; END IF; RETURN NULL; END $f$`;
   const restrict =
     `CREATE OR REPLACE FUNCTION ${qualify(schema, t.restrict)}() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN ` +
     `IF TG_OP = 'UPDATE' AND ${fk.references.columns.map((c) => `NEW.${quoteIdentifier(c)} IS NOT DISTINCT FROM OLD.${quoteIdentifier(c)}`).join(' AND ')} THEN RETURN NEW; END IF; ` +
-    `IF EXISTS (SELECT 1 FROM ${qualify(schema, table)} s WHERE ${equal('s', fk.columns, 'OLD', fk.references.columns)}) THEN ` +
+    `IF EXISTS (SELECT 1 FROM ${qualify(schema, table)} s WHERE ${columnsEqualSql('s', fk.columns, 'OLD', fk.references.columns)}) THEN ` +
     `RAISE EXCEPTION 'update or delete on table "${fk.references.table}" violates foreign key constraint "${name}" on table "${table}": ${to} = % is still referenced', ${shown('OLD', fk.references.columns)} ` +
     `USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '${name}'; END IF; ` +
     `IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $f$`;

@@ -43,10 +43,11 @@ export function batchTable(batch: WriteBatch): string | undefined {
  * replaced value that does not fit.
  */
 export function planBatch(batch: WriteBatch, table: CompiledTable | undefined, deadLetters: CompiledTable): BatchPlan {
+  const write = `write${batch.table === undefined ? '' : ` to table "${batch.table}"`}`;
   const checkpoints = batchCheckpoints(batch);
-  if (typeof checkpoints === 'string') throw new ConfigError(`write${batch.table === undefined ? '' : ` to table "${batch.table}"`}: ${checkpoints}`, 'checkpoints');
+  if (typeof checkpoints === 'string') throw new ConfigError(`${write}: ${checkpoints}`, 'checkpoints');
   const problem = replaceProblem(batch, table?.spec);
-  if (problem !== undefined) throw new ConfigError(`write${batch.table === undefined ? '' : ` to table "${batch.table}"`}: ${problem}`, 'replace');
+  if (problem !== undefined) throw new ConfigError(`${write}: ${problem}`, 'replace');
   const replace = table !== undefined && batch.replace !== undefined ? planDelete(table, batch.replace.column, batch.replace.in) : [];
   const chunks: Chunk[] = [];
   let written = 0;

@@ -6,14 +6,9 @@
  * before a referenced row is deleted, or its referenced columns change, no row may reference it.
  * Each check is an in-process index probe, cheap enough per row for bulk loads too.
  */
-import { constraintName, foreignKeyName, quoteIdentifier, uniqueName, type CanonicalForeignKey, type ConstraintChanges } from '@sluice/core';
+import { columnsEqualSql, constraintName, foreignKeyName, quoteIdentifier, uniqueName, type CanonicalForeignKey, type ConstraintChanges } from '@sluice/core';
 
 const list = (columns: readonly string[]) => columns.map(quoteIdentifier).join(', ');
-
-/** `a = b AND …` over two column lists with their row aliases. */
-function equal(left: string, leftColumns: readonly string[], right: string, rightColumns: readonly string[]): string {
-  return leftColumns.map((c, i) => `${left}.${quoteIdentifier(c)} = ${right}.${quoteIdentifier(rightColumns[i]!)}`).join(' AND ');
-}
 
 function triggerNames(table: string, fk: CanonicalForeignKey) {
   const name = (suffix: string) => quoteIdentifier(constraintName(table, fk.columns, suffix));
@@ -25,9 +20,9 @@ function foreignKeySql(table: string, fk: CanonicalForeignKey): string[] {
   const t = triggerNames(table, fk);
   const [self, target] = [quoteIdentifier(table), quoteIdentifier(fk.references.table)];
   const present = fk.columns.map((c) => `NEW.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ');
-  const missing = `NOT EXISTS (SELECT 1 FROM ${target} r WHERE ${equal('r', fk.references.columns, 'NEW', fk.columns)})`;
+  const missing = `NOT EXISTS (SELECT 1 FROM ${target} r WHERE ${columnsEqualSql('r', fk.references.columns, 'NEW', fk.columns)})`;
   const missingError = `SELECT RAISE(ABORT, 'FOREIGN KEY constraint "${name}" failed: ${table} (${fk.columns.join(', ')}) is not in ${fk.references.table}')`;
-  const referenced = `EXISTS (SELECT 1 FROM ${self} s WHERE ${equal('s', fk.columns, 'OLD', fk.references.columns)})`;
+  const referenced = `EXISTS (SELECT 1 FROM ${self} s WHERE ${columnsEqualSql('s', fk.columns, 'OLD', fk.references.columns)})`;
   const referencedError = `SELECT RAISE(ABORT, 'FOREIGN KEY constraint "${name}" failed: ${fk.references.table} (${fk.references.columns.join(', ')}) is still referenced from ${table}')`;
   const changed = fk.references.columns.map((c) => `NEW.${quoteIdentifier(c)} IS NOT OLD.${quoteIdentifier(c)}`).join(' OR ');
   return [
