@@ -4,7 +4,7 @@
  * machine's PostgreSQL; as root it runs them as the `postgres` user.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,7 +16,7 @@ export interface PrivatePostgres {
   shutdown(): void;
   /** Starts the server after `shutdown()`. */
   start(): void;
-  /** Stops the server and removes its data directory. */
+  /** Stops the server and removes its data directory (unless the caller gave the directory). */
   stop(): void;
 }
 
@@ -39,33 +39,43 @@ export interface PrivatePostgresOptions {
   fsync?: boolean;
   /** Further server settings (`-c name=value`), e.g. `{ shared_buffers: '6GB' }`. */
   settings?: Record<string, string | number>;
+  /**
+   * A directory of the caller's instead of a fresh one under $TMPDIR: a server initialised there
+   * before is started again with its data, and `stop()` leaves the directory (e.g. a bench that
+   * keeps a 30 GB database for a later run of its queries alone).
+   */
+  dir?: string;
 }
 
 /** Initialises and starts a server on `port` (trust auth, user `postgres`; fsync off unless asked). */
 export function startPrivatePostgres(port: number, options: PrivatePostgresOptions = {}): PrivatePostgres {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql; install postgresql');
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
+  const kept = options.dir !== undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sluice-pg-'));
+  if (kept) mkdirSync(dir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(dir, uid, gid);
   }
-  const run = (tool: string, args: string[]) => {
+  const run = (tool: string, args: string[], timeout = 60_000) => {
     const command = asRoot ? ['/usr/sbin/runuser', '-u', 'postgres', '--', join(bin, tool), ...args] : [join(bin, tool), ...args];
-    execFileSync(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    execFileSync(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout });
   };
   const data = join(dir, 'data');
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  if (!existsSync(join(data, 'PG_VERSION'))) run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const settings = { listen_addresses: '127.0.0.1', fsync: options.fsync ? 'on' : 'off', max_connections: 50, ...options.settings };
   const serverOptions = [`-p ${port} -k ${dir}`, ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(' ');
-  const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  // A kept server stopped by a crash recovers on start, which may take minutes.
+  const startWait = kept ? 900 : 60;
+  const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', String(startWait), 'start'], startWait * 1000);
   const stopServer = (mode: string) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   try {
     start();
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    if (!kept) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -76,9 +86,14 @@ export function startPrivatePostgres(port: number, options: PrivatePostgresOptio
     stop: () => {
       try {
         // Not running (e.g. a test failed during an outage): nothing to stop.
-        if (existsSync(join(data, 'postmaster.pid'))) stopServer('immediate');
+        // A kept directory is shut down cleanly (its shutdown checkpoint may write GBs of buffers):
+        // the next start then needs no recovery.
+        if (existsSync(join(data, 'postmaster.pid'))) {
+          if (kept) run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '900', 'stop'], 900_000);
+          else stopServer('immediate');
+        }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        if (!kept) rmSync(dir, { recursive: true, force: true });
       }
     },
   };
