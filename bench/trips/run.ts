@@ -65,11 +65,13 @@ const { values } = parseArgs({
     'area-resolution': { type: 'string' },
     /** Transactions in flight in the direct ingestion (`pnpm trips ingest --writers`). */
     writers: { type: 'string', default: '2' },
+    /** Box queries split a boundary cell above this many trips (the old fixed rule) instead of by estimated cost. */
+    'split-above': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--area-resolution R] [--writers N] [--keep] [--queries-only] [--pg URL]
+  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--area-resolution R] [--writers N] [--split-above N] [--keep] [--queries-only] [--pg URL]
 
 The trips example at scale, into PostgreSQL (--pg, default SLUICE_PG_URL or postgres://postgres@127.0.0.1:5432/postgres).
 For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the psql \\copy ceiling, \`pnpm trips ingest\`
@@ -78,27 +80,36 @@ For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the ps
 --baseline-rows rows and, with --kafka-rows N, the Kafka path with 2 consumers. --keep leaves the databases;
 --queries-only measures the queries on a kept database. --tuned-server starts a private PostgreSQL for the run
 (data in $TMPDIR, fsync on) with settings for bulk loads on this machine: ${Object.entries(TUNED).map(([k, v]) => `${k}=${v}`).join(', ')};
-it is stopped and removed at the end. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2). Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
+it is stopped and removed at the end, or with --keep stopped and kept in $TMPDIR/sluice-bench-trips/pg-tuned for a
+later --queries-only --tuned-server run. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2);
+--split-above N makes box queries split a boundary cell holding more than N trips instead of where estimated cheaper. Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
   process.exit(0);
 }
 // `--sizes 0` (or an empty list): no direct sizes, e.g. for a run of the Kafka path alone.
 const sizes = values.sizes.split(',').map(Number).filter((rows) => rows > 0);
 const runs = Number(values.runs);
-if (values['tuned-server'] && (values.keep || values['queries-only'])) {
-  console.error('--tuned-server removes its server at the end: it cannot be combined with --keep or --queries-only');
+const splitAbove = values['split-above'] === undefined ? undefined : Number(values['split-above']);
+if (splitAbove !== undefined && !(splitAbove >= 0)) {
+  console.error(`--split-above ${values['split-above']} is not a number of trips (0 or more)`);
   process.exit(2);
 }
-const tuned = values['tuned-server'] ? startPrivatePostgres(25500, { fsync: true, settings: TUNED }) : undefined;
+const dataDir = join(tmpdir(), 'sluice-bench-trips');
+mkdirSync(dataDir, { recursive: true });
+// With --keep or --queries-only the private server lives in a directory kept between runs.
+const keptServer = values.keep || values['queries-only'] ? join(dataDir, 'pg-tuned') : undefined;
+if (values['tuned-server'] && values['queries-only'] && !existsSync(join(keptServer!, 'data', 'PG_VERSION'))) {
+  console.error(`--queries-only --tuned-server needs the server a --keep --tuned-server run left in ${keptServer}; run that first`);
+  process.exit(2);
+}
+const tuned = values['tuned-server'] ? startPrivatePostgres(25500, { fsync: true, settings: TUNED, ...(keptServer ? { dir: keptServer } : {}) }) : undefined;
 if (tuned) {
   process.on('exit', () => tuned.stop());
-  // An interrupted run must not leave a server with 8 GB of buffers and its data under $TMPDIR:
-  // exiting runs the handler above. `on`, not `once`: a second signal (tsx and npm relay them) must
+  // An interrupted run must not leave a server with 8 GB of buffers running, nor (without --keep)
+  // its data under $TMPDIR: exiting runs the handler above. `on`, not `once`: a second signal (tsx and npm relay them) must
   // not kill the process while it removes the server.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 }
 const adminUrl = tuned?.url ?? values.pg;
-const dataDir = join(tmpdir(), 'sluice-bench-trips');
-mkdirSync(dataDir, { recursive: true });
 
 const dbUrl = (name: string) => adminUrl.replace(/\/[^/]*$/, `/${name}`);
 async function admin(sql: string): Promise<void> {
@@ -173,7 +184,7 @@ async function latencies(db: string): Promise<Record<string, { p50: number; p95:
       let total = 0;
       for (let i = 0; i < runs + 3; i++) {
         const start = performance.now();
-        total = (await weeklyAverage(store, settings, area)).trips;
+        total = (await weeklyAverage(store, settings, area, {}, splitAbove === undefined ? {} : { splitBoundaryAbove: splitAbove })).trips;
         if (i >= 3) times.push(performance.now() - start);
       }
       times.sort((a, b) => a - b);
@@ -220,9 +231,10 @@ const results: Record<string, unknown> = {
   areaLevels: Number(values['area-levels']),
   areaResolution: Number(values['area-resolution'] ?? 8),
   writers: Number(values.writers),
+  boundarySplit: splitAbove === undefined ? 'estimated cost' : `above ${splitAbove} trips`,
   sizes: {},
 };
-const out = join(root, 'bench/results', `trips-${new Date().toISOString().slice(0, 10)}${values['queries-only'] ? '-queries' : ''}.json`);
+const out = join(root, 'bench/results', `trips-${new Date().toISOString().slice(0, 10)}${values['queries-only'] ? `-queries-split-${splitAbove ?? 'cost'}` : ''}.json`);
 const save = () => writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
 for (const rows of sizes) {

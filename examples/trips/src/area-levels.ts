@@ -9,7 +9,8 @@
  *
  * A finer level (`--area-resolution R`, PostgreSQL): trips store their cells at R, finer than the
  * grouping resolution, and `area_weeks` counts them at R as well as at the grouping resolution (the
- * groups take the parents). A boundary cell that holds many trips is then split, and only a strip of
+ * groups take the parents). A boundary cell that holds many trips is then split (where split-cost.ts
+estimates that cheaper than reading it), and only a strip of
  * R cells along the box's edge (about 66 m wide at R = 10 against 460 m at 8) is read row by row, so
  * a small box's answer stops growing with the data. The price: one more upsert per side and batch.
  */
@@ -30,14 +31,6 @@ export function areaLevelsOf(settings: TripSettings): number[] {
 export function cellAtSql(column: string, level: number, settings: TripSettings): string {
   return level === settings.areaResolution ? column : parentSql(column, level);
 }
-
-/**
- * Trips in the span above which a boundary cell at the grouping resolution is split, when the
- * stored cells are finer: its parts wholly inside are summed from the rollup at the stored cells'
- * level, and only a strip of stored cells along the edge is read row by row. Below it, reading the
- * cell's rows costs less than finding and looking up its parts (about 50 cells).
- */
-export const SPLIT_BOUNDARY_TRIPS = 5000;
 
 /** The `count` coarse levels kept for cells of `resolution`, finest first, none below 0. */
 export function coarseLevels(resolution: number, count: number): number[] {

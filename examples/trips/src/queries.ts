@@ -3,11 +3,12 @@
  * Region answers read only rollups; box answers read the area rollup for cells wholly inside and
  * raw rows (by the cell index) for boundary cells only. Memory is proportional to the answer.
  */
-import { cellToLatLng } from 'h3-js';
+import { cellToLatLng, getResolution } from 'h3-js';
 import { ConfigError, type Store } from '@sluice/core';
-import { areaLevelsOf, rollupRanges, SPLIT_BOUNDARY_TRIPS } from './area-levels.js';
-import { coverBox, descendantRange, type Box } from './cover.js';
+import { areaLevelsOf, rollupRanges } from './area-levels.js';
+import { coverBox, descendantRange, type Box, type Cover } from './cover.js';
 import { T, dialectOf } from './model.js';
+import { mayBeWorthSplitting, monthsOfWeeks, SPLIT_COSTS, worthSplitting, type CellParts, type SpanSize, type SplitCosts } from './split-cost.js';
 import { nameId, type TripSettings } from './trip.js';
 import { dateOf, mondayOf, weekLabel } from './weeks.js';
 
@@ -59,8 +60,13 @@ function addRows(totals: Map<number, number>, rows: readonly { week: number | st
 
 /** How a box is answered (the answer is the same either way). */
 export interface BoxTuning {
-  /** Trips above which a boundary cell is split when the stored cells are finer (default `SPLIT_BOUNDARY_TRIPS`). */
+  /**
+   * Trips above which a boundary cell is split when the stored cells are finer. Default: no fixed
+   * count; a cell is split where that is estimated cheaper (split-cost.ts).
+   */
   splitBoundaryAbove?: number;
+  /** The costs the split is estimated with (default `SPLIT_COSTS`). */
+  splitCosts?: SplitCosts;
 }
 
 /** The weekly average of trips in an area; see the README for the definitions. */
@@ -76,7 +82,7 @@ export async function weeklyAverage(store: Store, settings: TripSettings, area: 
     const sql = `SELECT week, trips AS n FROM ${T.regionWeeks} WHERE region_id = ${p.add(nameId(area.region))} AND week BETWEEN ${p.add(weeks.first)} AND ${p.add(weeks.last)}`;
     addRows(totals, await store.query(sql, p.values));
   } else {
-    await boxTotals(store, settings, area.bbox, area.match ?? 'origin', weeks, totals, tuning.splitBoundaryAbove ?? SPLIT_BOUNDARY_TRIPS);
+    await boxTotals(store, settings, area.bbox, area.match ?? 'origin', weeks, totals, tuning);
   }
   const perWeek: WeeklyAverage['perWeek'] = [];
   let trips = 0;
@@ -89,7 +95,7 @@ export async function weeklyAverage(store: Store, settings: TripSettings, area: 
 }
 
 /** Adds the per-week trips of a box into `totals`. */
-async function boxTotals(store: Store, settings: TripSettings, box: Box, match: Match, weeks: { first: number; last: number }, totals: Map<number, number>, splitAbove: number): Promise<void> {
+async function boxTotals(store: Store, settings: TripSettings, box: Box, match: Match, weeks: { first: number; last: number }, totals: Map<number, number>, tuning: BoxTuning): Promise<void> {
   const pg = dialectOf(store) === 'pg';
   // Boundary cells at the grouping resolution first; those holding many trips are split below.
   const cover = coverBox(box, settings.areaResolution, settings.resolution);
@@ -146,19 +152,29 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
     return found;
   };
   // Only boundary cells with trips in the span are read (one rollup lookup each, instead of one
-  // index descent per cell and month partition). With finer stored cells, a boundary cell holding
-  // many trips is split: its parts inside come from the rollup, its strip along the edge from rows.
+  // index descent per cell and month partition). With finer stored cells, a boundary cell is split
+  // where that is cheaper: its parts inside come from the rollup, its strip along the edge from rows.
   const inside = [...cover.insideCells];
   const read: string[] = [];
-  const split: string[] = [];
+  const edgeParts: string[] = [];
+  const size: SpanSize = { weeks: (weeks.last - weeks.first) / 7 + 1, months: monthsOfWeeks(weeks.first, weeks.last) };
+  const { splitBoundaryAbove: splitAbove, splitCosts: costs = SPLIT_COSTS } = tuning;
   for (const { cell, trips } of await occupied(cover.boundary)) {
-    (settings.areaResolution > settings.resolution && trips > splitAbove ? split : read).push(cell);
+    const finer = settings.areaResolution > settings.resolution;
+    const fixed = splitAbove !== undefined;
+    if (!finer || (fixed ? trips <= splitAbove : !mayBeWorthSplitting(trips, costs))) {
+      read.push(cell);
+      continue;
+    }
+    const parts = coverBox(box, settings.areaResolution, settings.areaResolution, [BigInt(cell).toString(16)]);
+    if (fixed || worthSplitting(trips, partsOf(parts, settings), size, costs)) {
+      inside.push(...parts.insideCells);
+      edgeParts.push(...parts.boundary);
+    } else {
+      read.push(cell);
+    }
   }
-  if (split.length > 0) {
-    const parts = coverBox(box, settings.areaResolution, settings.areaResolution, split.map((c) => BigInt(c).toString(16)));
-    inside.push(...parts.insideCells);
-    read.push(...(await occupied(parts.boundary)).map((found) => found.cell));
-  }
+  if (edgeParts.length > 0) read.push(...(await occupied(edgeParts)).map((found) => found.cell));
   // Cells wholly inside are summed from the coarsest level of the area rollup that holds them.
   for (const part of chunks(rollupRanges(inside, areaLevelsOf(settings)), MAX_PER_QUERY)) {
     const p = new Params(pg);
@@ -170,6 +186,17 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
     addRows(totals, await store.query(sql, p.values));
   }
   if (read.length > 0) await rawRows(match, read.map(storedRange), (p) => inBox(p, match));
+}
+
+/** How one boundary cell at the grouping resolution falls apart into stored cells (see split-cost.ts). */
+function partsOf(parts: Cover, settings: TripSettings): CellParts {
+  const stored = (cell: string) => 7 ** (settings.areaResolution - getResolution(cell));
+  return {
+    parts: 7 ** (settings.areaResolution - settings.resolution),
+    inside: parts.insideCells.reduce((sum, cell) => sum + stored(cell), 0),
+    insideRanges: rollupRanges(parts.insideCells, areaLevelsOf(settings)).length,
+    edge: parts.boundary.length,
+  };
 }
 
 /** A group of similar trips. */

@@ -13,6 +13,7 @@ import { resolutionSql } from '../src/area-levels.js';
 import { ingestFiles } from '../src/ingest.js';
 import { T, migrateModel } from '../src/model.js';
 import { weeklyAverage, type Match } from '../src/queries.js';
+import { SPLIT_COSTS } from '../src/split-cost.js';
 import { nameKey, tripContent, type Trip, type TripSettings } from '../src/trip.js';
 import { dateOf, mondayOf, weekLabel } from '../src/weeks.js';
 import { fresh, openModel, rollupsAndRecount, storeKinds, type FreshStore } from './support/stores.js';
@@ -136,6 +137,8 @@ describe.each(cases)('weekly averages on $name equal brute force', ({ kind, want
         expect(await weeklyAverage(store, settings, { bbox: box, match })).toEqual(expected);
         // Every occupied boundary cell split into its parts (only with finer stored cells does that change the reads).
         expect(await weeklyAverage(store, settings, { bbox: box, match }, {}, { splitBoundaryAbove: 0 })).toEqual(expected);
+        // Split by estimated cost with rows made dear: cells with many trips split, the others read.
+        expect(await weeklyAverage(store, settings, { bbox: box, match }, {}, { splitCosts: { ...SPLIT_COSTS, row: 40 } })).toEqual(expected);
       });
     }
   }
