@@ -15,7 +15,7 @@ import {
   type Shutdown,
 } from '@sluice/runtime';
 import { areaOf, rangeOf } from './cli-args.js';
-import { ingestFiles, type IngestCounts } from './ingest.js';
+import { checkFiles, ingestFiles, type IngestCounts } from './ingest.js';
 import { DEFAULT_STORE, openTripsStore } from './open.js';
 import { groups, latestDatasource, regionsOf, weeklyAverage } from './queries.js';
 import type { TripSettings } from './trip.js';
@@ -76,6 +76,7 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
     positionals: { min: 1, max: 10_000, names: 'FILE' },
   });
   const batchSize = integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? 5000;
+  await checkFiles(positionals);
   const { store, settings } = await openTripsStore(values.store, shutdown, settingsOf(values));
   let counts: IngestCounts;
   if (values.broker !== undefined) {

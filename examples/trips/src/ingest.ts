@@ -4,10 +4,10 @@
  * duplicates`, where persisted counts the trips that were really new (the rollup trigger counts
  * them per ingestion, in the same transaction as the rows).
  */
-import { stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
-import { csvSource, load, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
+import { csvSource, load, SourceError, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
 import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
 
@@ -56,6 +56,26 @@ export function nameBook(): { regions: Map<number, string>; datasources: Map<num
 export async function fileStream(path: string): Promise<{ stream: string; size: number }> {
   const info = await stat(path);
   return { stream: `trips:${resolve(path)}:${info.size}:${Math.floor(info.mtimeMs)}`, size: info.size };
+}
+
+/**
+ * Checks that every file can be read before any is ingested: a typo in the third path must not
+ * leave two files ingested and the command failed. One error names every file that cannot be read.
+ */
+export async function checkFiles(paths: readonly string[]): Promise<void> {
+  const problems: string[] = [];
+  for (const path of paths) {
+    try {
+      if (!(await stat(path)).isFile()) problems.push(`${path} is not a regular file`);
+      else await access(path, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.push(code === 'ENOENT' ? `${path} does not exist` : code === 'EACCES' ? `${path} is not readable (permission denied)` : `${path}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SourceError(`cannot ingest: ${problems.join('; ')}. Nothing was ingested; check the paths and run again.`, 'trips ingest');
+  }
 }
 
 /** New trips counted for an ingestion by the rollup trigger. */

@@ -191,4 +191,19 @@ describe('the command line', () => {
       rmSync(file, { force: true });
     }
   }, 60_000);
+
+  it('a missing file among others fails before any is ingested, naming it', async () => {
+    const other = await fresh('sqlite');
+    try {
+      const missing = join(tmpdir(), `trips-missing-${process.pid}.csv`);
+      const result = await runCli(['ingest', sample, missing, '--store', other.url, '--json']);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`${missing} does not exist`);
+      expect(result.stderr).toMatch(/Nothing was ingested/);
+      const ask = await runCli(['ask', 'regions', '--datasource', 'cheap_mobile', '--json', '--store', other.url]);
+      expect(lastJson(ask.stdout)).toEqual({ datasource: 'cheap_mobile', regions: [] });
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
 });
