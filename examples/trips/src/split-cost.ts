@@ -3,13 +3,15 @@
  * are finer than the grouping resolution). Pure. Reading the cell costs a row per trip in it;
  * splitting costs the parts' geometry, the rollup rows of the parts inside, a lookup of each part on
  * the edge and then the rows of those. So a cell is split where it holds many trips and its edge
- * parts few of them: the answer does not hinge on a fixed count of trips, which at 100M rows every
- * boundary cell of a city passes.
+ * parts few of them, whatever the size of the data: a fixed count of trips either splits the sparse
+ * cells along a city's edge (at 25M trips in the city, splitting every one of them made its box
+ * 3.3 times slower) or leaves a small box's dense cells whole (5.6 times slower).
  *
  * The estimates assume trips spread evenly over a cell's parts and each part's trips over the weeks.
- * The costs are in microseconds of PostgreSQL (`pnpm bench:trips`, 1M trips, stored cells at R = 10:
- * EXPLAIN ANALYZE of each kind of read over the city box's 324 boundary cells and their 1,101 edge
- * parts); only their ratios matter.
+ * The costs are microseconds of this machine, measured per cell with EXPLAIN ANALYZE on 25M trips
+ * (the Prague trips of the 100M file; 72 boundary cells of three boxes, each read whole and split).
+ * A trip costs 0.06–0.2 µs in the covering index, a rollup row 0.6 µs (its count is in the heap), so
+ * the rollup pays only where a part holds several trips a week; only the ratios matter.
  */
 
 /** Microseconds per unit of work. */
@@ -31,7 +33,7 @@ export interface SplitCosts {
 }
 
 /** The costs measured here (see above). */
-export const SPLIT_COSTS: SplitCosts = { row: 0.3, rangePerMonth: 11, cellPerMonth: 1.3, rollupRow: 0.3, rollupRange: 20, partLookup: 8, geometry: 100 };
+export const SPLIT_COSTS: SplitCosts = { row: 0.1, rangePerMonth: 3, cellPerMonth: 1.5, rollupRow: 0.6, rollupRange: 30, partLookup: 20, geometry: 250 };
 
 /** How a boundary cell falls apart at the stored resolution. */
 export interface CellParts {

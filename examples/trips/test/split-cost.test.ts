@@ -38,9 +38,9 @@ describe('split cost', () => {
   it('skips the geometry of cells too small to be worth it', () => {
     expect(mayBeWorthSplitting(10)).toBe(false);
     expect(mayBeWorthSplitting(10_000)).toBe(true);
-    // Rows cost 0.3 µs each: below 400 trips they cost less than the geometry and a rollup range.
-    expect(mayBeWorthSplitting(399)).toBe(false);
-    expect(mayBeWorthSplitting(401)).toBe(true);
+    // Rows cost 0.1 µs each: below 2,800 trips they cost less than the geometry and a rollup range.
+    expect(mayBeWorthSplitting(2799)).toBe(false);
+    expect(mayBeWorthSplitting(2801)).toBe(true);
     expect(readCost(0, year)).toBeGreaterThan(0);
   });
 
