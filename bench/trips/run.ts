@@ -24,6 +24,7 @@ import { weeklyAverage, type Area } from '../../examples/trips/src/queries.js';
 import { TRIPS_PG_SETTINGS } from '../../examples/trips/src/open.js';
 import { scriptSettings } from '../lib/script-flags.js';
 import { serverCpu } from '../lib/server-cpu.js';
+import { BENCH_BOXES } from './boxes.js';
 import { modelFloor } from './model-floor.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
 import { startPrivatePostgres } from '../../test/support/private-postgres.js';
@@ -166,12 +167,7 @@ async function copyCeiling(file: string, db: string): Promise<number> {
   return seconds;
 }
 
-const boxes: Record<string, Area> = {
-  region: { region: 'Prague' },
-  district: { bbox: { minLon: 14.41, minLat: 50.07, maxLon: 14.44, maxLat: 50.09 } },
-  city: { bbox: { minLon: 14.25, minLat: 49.95, maxLon: 14.65, maxLat: 50.18 } },
-  country: { bbox: { minLon: 12.09, minLat: 48.55, maxLon: 18.86, maxLat: 51.06 } },
-};
+const boxes: Record<string, Area> = { region: { region: 'Prague' }, ...Object.fromEntries(Object.entries(BENCH_BOXES).map(([name, bbox]) => [name, { bbox }])) };
 
 async function latencies(db: string): Promise<Record<string, { p50: number; p95: number; trips: number }>> {
   // As the example's commands open it (see TRIPS_PG_SETTINGS).
@@ -241,6 +237,7 @@ for (const rows of sizes) {
   const db = `bench_trips_${rows}`;
   if (values['queries-only']) {
     (results.sizes as Record<string, unknown>)[rows] = { queriesMs: await latencies(db) };
+    save();
     console.error(JSON.stringify((results.sizes as Record<string, unknown>)[rows]));
     continue;
   }

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { coverBox, descendantRange } from '../../examples/trips/src/cover.js';
 import { rollupRanges } from '../../examples/trips/src/area-levels.js';
-import { readCost, splitCost } from '../../examples/trips/src/split-cost.js';
+import { monthsOfWeeks, readCost, splitCost } from '../../examples/trips/src/split-cost.js';
+import { BENCH_BOXES } from './boxes.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,11 +33,6 @@ start that server first). Prints one JSON line per cell and a summary.`);
 }
 const url = values.db;
 const R = 10;
-const boxes: Record<string, { minLon: number; minLat: number; maxLon: number; maxLat: number }> = {
-  district: { minLon: 14.41, minLat: 50.07, maxLon: 14.44, maxLat: 50.09 },
-  city: { minLon: 14.25, minLat: 49.95, maxLon: 14.65, maxLat: 50.18 },
-  country: { minLon: 12.09, minLat: 48.55, maxLon: 18.86, maxLat: 51.06 },
-};
 const c = new pg.Client({ connectionString: url });
 await c.connect();
 await c.query('SET max_parallel_workers_per_gather = 0; SET jit = off');
@@ -48,10 +44,11 @@ const exec = async (sql: string, params: unknown[]) => {
   }
   return best;
 };
-// The span of the whole data set (the bench's file: 52 weeks from a Monday; 13 month partitions).
-const span = { weeks: 53, months: 13 };
+// The span of the whole data set, as a question without --from/--to has it.
+const { first, last } = (await c.query('SELECT min(week) AS first, max(week) AS last FROM region_weeks')).rows[0] as { first: number; last: number };
+const span = { weeks: (last - first) / 7 + 1, months: monthsOfWeeks(first, last) };
 const summary = { cells: 0, rightChoice: 0, lostMs: 0, oracleMs: 0, chosenMs: 0 };
-for (const [name, box] of Object.entries(boxes)) {
+for (const [name, box] of Object.entries(BENCH_BOXES)) {
   const inBox = `origin_lon BETWEEN ${box.minLon} AND ${box.maxLon} AND origin_lat BETWEEN ${box.minLat} AND ${box.maxLat}`;
   const cover = coverBox(box, R, 8);
   const cells = (await c.query('SELECT cell::text AS cell, sum(trips)::int AS n FROM area_weeks WHERE side = 0 AND cell = ANY($1::bigint[]) GROUP BY cell HAVING sum(trips) >= 400', [cover.boundary])).rows as { cell: string; n: number }[];
