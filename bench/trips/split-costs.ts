@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 // @ts-expect-error pg ships no types here (bench has no @types/pg); used untyped.
 import pg from 'pg';
 import { coverBox, descendantRange } from '../../examples/trips/src/cover.js';
-import { rollupRanges } from '../../examples/trips/src/area-levels.js';
+import { areaLevelsOf, rollupRanges } from '../../examples/trips/src/area-levels.js';
+import { cellParts } from '../../examples/trips/src/queries.js';
+import { DEFAULT_SETTINGS } from '../../examples/trips/src/trip.js';
 import { monthsOfWeeks, readCost, splitCost } from '../../examples/trips/src/split-cost.js';
 import { BENCH_BOXES } from './boxes.js';
 
@@ -33,6 +35,8 @@ start that server first). Prints one JSON line per cell and a summary.`);
 }
 const url = values.db;
 const R = 10;
+/** The settings the database was built with (`--area-resolution 10`, the rest default). */
+const settings = { ...DEFAULT_SETTINGS, areaResolution: R };
 const c = new pg.Client({ connectionString: url });
 await c.connect();
 await c.query('SET max_parallel_workers_per_gather = 0; SET jit = off');
@@ -50,7 +54,7 @@ const span = { weeks: (last - first) / 7 + 1, months: monthsOfWeeks(first, last)
 const summary = { cells: 0, rightChoice: 0, lostMs: 0, oracleMs: 0, chosenMs: 0 };
 for (const [name, box] of Object.entries(BENCH_BOXES)) {
   const inBox = `origin_lon BETWEEN ${box.minLon} AND ${box.maxLon} AND origin_lat BETWEEN ${box.minLat} AND ${box.maxLat}`;
-  const cover = coverBox(box, R, 8);
+  const cover = coverBox(box, R, settings.resolution);
   const cells = (await c.query('SELECT cell::text AS cell, sum(trips)::int AS n FROM area_weeks WHERE side = 0 AND cell = ANY($1::bigint[]) GROUP BY cell HAVING sum(trips) >= 400', [cover.boundary])).rows as { cell: string; n: number }[];
   const step = Math.max(1, Math.floor(cells.length / Number(values.cells)));
   for (let k = 0; k < cells.length; k += step) {
@@ -60,14 +64,13 @@ for (const [name, box] of Object.entries(BENCH_BOXES)) {
     const tRead = await exec(`SELECT t.week, count(*) FROM (SELECT $1::bigint AS lo, $2::bigint AS hi) r CROSS JOIN LATERAL (SELECT week FROM trips WHERE origin_cell BETWEEN r.lo AND r.hi AND ${inBox} OFFSET 0) t GROUP BY t.week`, [lo.toString(), hi.toString()]);
     const g0 = performance.now();
     const parts = coverBox(box, R, R, [hex]);
-    const ranges = rollupRanges(parts.insideCells, [R, 8]);
+    const ranges = rollupRanges(parts.insideCells, areaLevelsOf(settings));
     const geo = performance.now() - g0;
     const tRoll = ranges.length ? await exec(`SELECT a.week, sum(a.trips) FROM unnest($1::bigint[], $2::bigint[]) AS r(lo, hi) CROSS JOIN LATERAL (SELECT week, trips FROM area_weeks WHERE side = 0 AND cell BETWEEN r.lo AND r.hi OFFSET 0) a GROUP BY a.week`, [ranges.map((r) => r[0]), ranges.map((r) => r[1])]) : 0;
     const tLook = parts.boundary.length ? await exec('SELECT cell, sum(trips) FROM area_weeks WHERE side = 0 AND cell = ANY($1::bigint[]) GROUP BY cell', [parts.boundary]) : 0;
     const occ = parts.boundary.length ? ((await c.query('SELECT cell::text AS cell FROM area_weeks WHERE side = 0 AND cell = ANY($1::bigint[]) GROUP BY cell', [parts.boundary])).rows as { cell: string }[]).map((r) => r.cell) : [];
     const tEdge = occ.length ? await exec(`SELECT week, count(*) FROM trips WHERE origin_cell = ANY($1::bigint[]) AND ${inBox} GROUP BY week`, [occ]) : 0;
-    const inside = parts.insideCells.reduce((s, x) => s + 7 ** (R - Number.parseInt(x[1]!, 16)), 0);
-    const shape = { parts: 49, inside, insideRanges: ranges.length, edge: parts.boundary.length };
+    const shape = cellParts(parts, settings);
     const tSplit = geo + tRoll + tLook + tEdge;
     const chooseSplit = splitCost(cell.n, shape, span) < readCost(cell.n, span);
     const chosen = chooseSplit ? tSplit : tRead;

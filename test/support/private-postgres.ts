@@ -71,7 +71,7 @@ export function startPrivatePostgres(port: number, options: PrivatePostgresOptio
   // A kept server stopped by a crash recovers on start, which may take minutes.
   const startWait = kept ? 900 : 60;
   const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', String(startWait), 'start'], startWait * 1000);
-  const stopServer = (mode: string) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
+  const stopServer = (mode: string, wait = 60) => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', String(wait), 'stop'], wait * 1000);
   try {
     start();
   } catch (error) {
@@ -89,7 +89,7 @@ export function startPrivatePostgres(port: number, options: PrivatePostgresOptio
         // A kept directory is shut down cleanly (its shutdown checkpoint may write GBs of buffers):
         // the next start then needs no recovery.
         if (existsSync(join(data, 'postmaster.pid'))) {
-          if (kept) run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '900', 'stop'], 900_000);
+          if (kept) stopServer('fast', 900);
           else stopServer('immediate');
         }
       } finally {

@@ -159,15 +159,15 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
   const edgeParts: string[] = [];
   const size: SpanSize = { weeks: (weeks.last - weeks.first) / 7 + 1, months: monthsOfWeeks(weeks.first, weeks.last) };
   const { splitBoundaryAbove: splitAbove, splitCosts: costs = SPLIT_COSTS } = tuning;
+  const finer = settings.areaResolution > settings.resolution;
+  const fixed = splitAbove !== undefined;
   for (const { cell, trips } of await occupied(cover.boundary)) {
-    const finer = settings.areaResolution > settings.resolution;
-    const fixed = splitAbove !== undefined;
     if (!finer || (fixed ? trips <= splitAbove : !mayBeWorthSplitting(trips, costs))) {
       read.push(cell);
       continue;
     }
     const parts = coverBox(box, settings.areaResolution, settings.areaResolution, [BigInt(cell).toString(16)]);
-    if (fixed || worthSplitting(trips, partsOf(parts, settings), size, costs)) {
+    if (fixed || worthSplitting(trips, cellParts(parts, settings), size, costs)) {
       inside.push(...parts.insideCells);
       edgeParts.push(...parts.boundary);
     } else {
@@ -188,8 +188,8 @@ async function boxTotals(store: Store, settings: TripSettings, box: Box, match: 
   if (read.length > 0) await rawRows(match, read.map(storedRange), (p) => inBox(p, match));
 }
 
-/** How one boundary cell at the grouping resolution falls apart into stored cells (see split-cost.ts). */
-function partsOf(parts: Cover, settings: TripSettings): CellParts {
+/** How one boundary cell at the grouping resolution falls apart into stored cells (see split-cost.ts): `parts` is its cover. */
+export function cellParts(parts: Cover, settings: TripSettings): CellParts {
   const stored = (cell: string) => 7 ** (settings.areaResolution - getResolution(cell));
   return {
     parts: 7 ** (settings.areaResolution - settings.resolution),
