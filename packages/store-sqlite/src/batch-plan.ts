@@ -11,8 +11,10 @@ import { planDelete, planWrite, type Chunk, type CompiledTable } from './table-w
 export interface BatchPlan {
   /** The deletes of the rows the batch replaces, run before `chunks`. */
   readonly replace: readonly Chunk[];
-  /** The statements of the rows, then of the dead letters. */
+  /** The statements of the rows, in any order (a batch's rows have distinct keys). */
   readonly chunks: readonly Chunk[];
+  /** The statements of the dead letters, to run one after another: their ids keep the batch's order. */
+  readonly letters: readonly Chunk[];
   /** Every checkpoint of the batch, checked. */
   readonly checkpoints: readonly Checkpoint[];
   /** Rows written: after de-duplication on the key in merge mode. */
@@ -61,6 +63,6 @@ export function planBatch(batch: WriteBatch, table: CompiledTable | undefined, d
     written = rows.length;
   }
   const letters = batch.deadLetters ?? [];
-  chunks.push(...planWrite(deadLetters, letters.map(deadLetterRow), 'append'));
-  return { replace, chunks, checkpoints, written, deadLetters: letters.length };
+  const letterChunks = planWrite(deadLetters, letters.map(deadLetterRow), 'append');
+  return { replace, chunks, letters: letterChunks, checkpoints, written, deadLetters: letters.length };
 }

@@ -215,18 +215,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const now = Date.now();
     // Every row is checked and converted before the transaction starts.
     const chunks = [...plan.chunks, ...planWrite(checkpoints, plan.checkpoints.map((c) => checkpointRow(c, now)), 'merge')];
-    if (chunks.length > 0 || plan.replace.length > 0) {
+    if (chunks.length > 0 || plan.letters.length > 0 || plan.replace.length > 0) {
       await transaction(db, async () => {
         // The replaced rows go first, one statement after another: the rows may have their keys.
         for (const chunk of plan.replace) await (await statement(db, chunk)).run(chunk.params);
-        // All statements bound and queued at once: the driver binds on this thread and runs them
-        // on its pool, so binding chunk k + 1 overlaps running chunk k instead of taking turns.
+        // The rows' statements bound and queued at once: the driver binds on this thread and runs
+        // them on its pool, so binding chunk k + 1 overlaps running chunk k instead of taking turns.
         // Their order does not matter: a batch's rows have distinct keys (merge de-duplicates,
-        // append refuses duplicates). Every run settles before the commit or the rollback.
+        // append refuses duplicates). The dead letters' order does (their ids are the order they
+        // are read back in), and the pool may run a small statement before a larger one queued
+        // earlier: each of theirs waits for the one before. Every run settles before the commit
+        // or the rollback.
         const statements: Prepared[] = [];
         for (const chunk of chunks) statements.push(await statement(db, chunk));
-        const runs = await Promise.allSettled(chunks.map((chunk, i) => statements[i]!.run(chunk.params)));
-        const failed = runs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        const runs: Promise<unknown>[] = chunks.map((chunk, i) => statements[i]!.run(chunk.params));
+        let previous: Promise<unknown> = Promise.resolve();
+        for (const chunk of plan.letters) {
+          const prepared = await statement(db, chunk);
+          runs.push((previous = previous.then(() => prepared.run(chunk.params))));
+        }
+        const failed = (await Promise.allSettled(runs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       });
     }
