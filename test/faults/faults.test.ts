@@ -73,10 +73,16 @@ for (const broker of ['redis', 'kafka', 'rabbitmq'] as const) {
       summarise(`${broker} kill ×5 at ${killConsumerAt.map((f) => f.toFixed(2)).join(', ')}`, outcome);
       expect(outcome.kills).toBe(5);
       expectExactlyOnce(outcome);
-      // A SIGKILL is visible as redelivery: what the dead held unacked is handed out again.
+      // A SIGKILL is visible as redelivery: what the dead held unacked is handed out again. On Kafka
+      // as envelopes read twice (a new owner of a partition starts at its committed offset; Kafka
+      // counts no deliveries). On Redis and RabbitMQ as attempts > 1 (their delivery counts), but not
+      // always as envelopes read twice: what a killed consumer held may all have been read ahead
+      // and not yet handed out, which nobody saw but the broker counts as delivered. A CI run saw
+      // 100,000 envelopes for 100,000 rows on RabbitMQ, 6,908 of them with attempt > 1.
       const { envelopes, retried } = deliveries(outcome);
-      expect(envelopes).toBeGreaterThan(rows);
-      if (broker !== 'kafka') expect(retried).toBeGreaterThan(0);
+      expect(envelopes).toBeGreaterThanOrEqual(rows);
+      if (broker === 'kafka') expect(envelopes).toBeGreaterThan(rows);
+      else expect(retried).toBeGreaterThan(0);
     }, testTimeout);
 
     it.skipIf(!canRunPrivatePostgres())('PostgreSQL restarted mid-run: the consumers retry and recover', async () => {
