@@ -28,6 +28,9 @@ describe('JsonArrayParser depth cap and spans', () => {
       expect(out.map((item) => item.kind)).toEqual(['record', 'reject', 'record']);
       expect(out[1]).toMatchObject({ kind: 'reject', reason: `element 1 of the JSON array is nested deeper than ${DEFAULT_MAX_DEPTH} levels; flatten it`, position: { index: 1 } });
       expect(out[2]).toMatchObject({ kind: 'record', value: { b: 2 }, position: { index: 2 } });
+      // Its raw text is cut; its bytes, for the dead letter, are the element's, whole.
+      const reject = out[1]!;
+      expect(reject.kind === 'reject' && Buffer.from(reject.bytes!).toString()).toBe(deep);
     }
   });
 

@@ -10,7 +10,7 @@
 import type { Position, SourceRecord } from '../types.js';
 import type { ChunkParser } from './file-source.js';
 import { parseJsonUnit } from './json-unit.js';
-import { rawFromBytes, rejectOf } from './reject.js';
+import { exactBytes, rawFromBytes, rejectOf } from './reject.js';
 import { isUtf8Range } from './utf8.js';
 
 const QUOTE = 0x22;
@@ -221,7 +221,9 @@ export class JsonArrayParser<T> implements ChunkParser<T> {
           this.flush(window, windowOffset, out);
           this.spans?.push(windowOffset + start);
           const position = { offset: windowOffset + end, index: this.index++ };
-          out.push(rejectOf(`element ${position.index} of the JSON array is nested deeper than ${this.maxDepth} levels; flatten it`, rawFromBytes(window, start, end), position));
+          out.push(
+            rejectOf(`element ${position.index} of the JSON array is nested deeper than ${this.maxDepth} levels; flatten it`, rawFromBytes(window, start, end), position, exactBytes(window, start, end)),
+          );
         } else {
           this.starts.push(start);
           if (this.ends.push(end) === PARSE_GROUP) this.flush(window, windowOffset, out);

@@ -1,6 +1,6 @@
 /** Parsing one piece of JSON text (an NDJSON line, a JSON-array element) into a record or a reject. */
 import type { Position, SourceRecord } from '../types.js';
-import { rawFromBytes, rejectOf } from './reject.js';
+import { exactBytes, rawFromBytes, rejectOf } from './reject.js';
 import { utf8Problem } from './utf8.js';
 
 /**
@@ -10,12 +10,12 @@ import { utf8Problem } from './utf8.js';
  */
 export function parseJsonUnit<T>(bytes: Buffer, start: number, end: number, bytesOffset: number, position: Position, label: string): SourceRecord<T> {
   const encoding = utf8Problem(bytes, start, end, bytesOffset);
-  if (encoding !== undefined) return rejectOf(`${label} is ${encoding}`, rawFromBytes(bytes, start, end), position);
+  if (encoding !== undefined) return rejectOf(`${label} is ${encoding}`, rawFromBytes(bytes, start, end), position, exactBytes(bytes, start, end));
   const text = bytes.toString('utf8', start, end);
   try {
     return { kind: 'record', value: JSON.parse(text) as T, position };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    return rejectOf(`${label} is not valid JSON (${detail}); fix it at the source or replay it from the dead letters`, text, position);
+    return rejectOf(`${label} is not valid JSON (${detail}); fix it at the source or replay it from the dead letters`, text, position, exactBytes(bytes, start, end));
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectRecords, sourceContract, tempFiles, type SampleRecord } from '../testkit/source-contract.js';
+import { deadLetter, deadLetterBytes } from '../pipeline/dead-letters.js';
 import { ndjsonSource } from './ndjson-source.js';
 
 const files = tempFiles('sluice-ndjson-');
@@ -43,6 +44,20 @@ describe('ndjsonSource: format', () => {
       'b',
     ]);
     expect(items[1]!.position).toEqual({ offset: 13, line: 2, index: 1 });
+    // Its dead letter keeps the bytes as they were, not their decoding with U+FFFD.
+    expect(items[1]!.kind === 'reject' && Buffer.from(items[1]!.bytes!)).toEqual(Buffer.concat([Buffer.from('"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"')]));
+  });
+
+  it('a rejected line keeps its exact bytes for the dead letters, however long, while its raw text is cut', async () => {
+    const line = `{"note":"${'é'.repeat(3000)}",`; // invalid JSON, 6,010 bytes, read in 64-byte chunks
+    const items = await collectRecords((await ndjson(`{"a":1}\r\n${line}\r\n{"a":2}\n`, 64)).read());
+    expect(items.map((item) => item.kind)).toEqual(['record', 'reject', 'record']);
+    const reject = items[1]!;
+    if (reject.kind !== 'reject') throw new Error('expected a reject');
+    expect(reject.raw.length).toBeLessThan(300);
+    expect(Buffer.from(reject.bytes!).toString('utf8')).toBe(line);
+    const letter = deadLetter('o', reject.reason, reject.bytes, { position: reject.position });
+    expect(deadLetterBytes(letter).toString('utf8')).toBe(line);
   });
 
   it('splits lines the same whatever the chunk size, multi-byte characters cut across chunks', async () => {

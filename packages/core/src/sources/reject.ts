@@ -19,6 +19,14 @@ export function rawFromBytes(bytes: Buffer, start: number, end: number): string 
   return head < end && text.length <= MAX_RAW_CHARS ? `${text}…` : cutRaw(text);
 }
 
+/**
+ * A copy of `bytes[start, end)`, for a reject's exact bytes: its dead letter keeps the whole record
+ * as it was read (the reject's `raw` is cut), and the window the bytes came from is reused.
+ */
+export function exactBytes(bytes: Buffer, start: number, end: number): Buffer {
+  return Buffer.from(bytes.subarray(start, end));
+}
+
 /** A reject item: why the input was refused, the raw text (cut), and where it sits. */
 export function rejectOf(reason: string, raw: string, position: Position, bytes?: Uint8Array): SourceReject {
   return bytes === undefined ? { kind: 'reject', reason, raw: cutRaw(raw), position } : { kind: 'reject', reason, raw: cutRaw(raw), position, bytes };
