@@ -219,20 +219,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await transaction(db, async () => {
         // The replaced rows go first, one statement after another: the rows may have their keys.
         for (const chunk of plan.replace) await (await statement(db, chunk)).run(chunk.params);
-        // The rows' statements bound and queued at once: the driver binds on this thread and runs
-        // them on its pool, so binding chunk k + 1 overlaps running chunk k instead of taking turns.
-        // Their order does not matter: a batch's rows have distinct keys (merge de-duplicates,
-        // append refuses duplicates). The dead letters' order does (their ids are the order they
-        // are read back in), and the pool may run a small statement before a larger one queued
-        // earlier: each of theirs waits for the one before. Every run settles before the commit
-        // or the rollback.
+        // Every statement is prepared first (a run failing while this thread awaited a prepare
+        // would be a rejection nothing handles yet). Then the rows' statements are bound and queued
+        // at once: the driver binds on this thread and runs them on its pool, so binding chunk k + 1
+        // overlaps running chunk k. Their order does not matter: a batch's rows have distinct keys
+        // (merge de-duplicates, append refuses duplicates). The dead letters' order does (their ids
+        // are the order they are read back in), and the pool may run a small statement before a
+        // larger one queued earlier: each of theirs waits for the one before. Every run settles
+        // before the commit or the rollback.
+        const all = [...chunks, ...plan.letters];
         const statements: Prepared[] = [];
-        for (const chunk of chunks) statements.push(await statement(db, chunk));
+        for (const chunk of all) statements.push(await statement(db, chunk));
         const runs: Promise<unknown>[] = chunks.map((chunk, i) => statements[i]!.run(chunk.params));
         let previous: Promise<unknown> = Promise.resolve();
-        for (const chunk of plan.letters) {
-          const prepared = await statement(db, chunk);
-          runs.push((previous = previous.then(() => prepared.run(chunk.params))));
+        for (let i = chunks.length; i < all.length; i++) {
+          runs.push((previous = previous.then(() => statements[i]!.run(all[i]!.params))));
         }
         const failed = (await Promise.allSettled(runs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
