@@ -2,8 +2,9 @@
  * Checks what a run landed against a rendered corpus case: every valid record as its row, every bad
  * one as a dead letter naming its position and a short reason, and `read = persisted + rejected`.
  */
+import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
-import type { DeadLetter, Position } from '@sluice/core';
+import { deadLetterBytes, type DeadLetter, type Position } from '@sluice/core';
 import { sortRows, type Landing } from './landing.js';
 import type { ExpectedReject, Rendered } from './render.js';
 
@@ -41,12 +42,32 @@ export function expectRejects(letters: readonly DeadLetter[], expected: readonly
     const context = `${label}: dead letter of record ${reject.index} (${where(letter.position)}, reason ${JSON.stringify(shorten(letter.reason))})`;
     if (reasons) expect(letter.reason, context).toMatch(reject.reason);
     expect(letter.reason.length, `${context}: reason length`).toBeLessThanOrEqual(MAX_REASON_CHARS);
+    if (reject.text) expectKept(letter, reject.text, context);
     if (!lines) continue;
     if (reject.line !== undefined) expect(letter.position?.line, `${context}: line`).toBe(reject.line);
     const offset = letter.position?.offset ?? -1;
     expect(offset >= reject.start && offset <= reject.end, `${context}: offset ${offset} inside the record's bytes [${reject.start}, ${reject.end}]`).toBe(true);
   }
   expect(letters.length, `${label}: dead letters (${letters.map((l) => `${where(l.position)}: ${l.reason.slice(0, 120)}`).join(' | ')})`).toBe(expected.length);
+}
+
+/**
+ * A record the source could not read keeps its exact bytes in its dead letter (a CSV row with its
+ * line end). Records read but refused by the schema (`invalid record: …`) are left out: they keep
+ * the value the source handed on, unless the source keeps raw bytes (`keepRaw`).
+ */
+function expectKept(letter: DeadLetter & { payloadSha256?: string }, text: Buffer, context: string): void {
+  if (letter.reason.startsWith('invalid record:')) return;
+  const kept = deadLetterBytes(letter);
+  const message = `${context}: payload ${JSON.stringify(shorten(kept.toString('utf8')))} is the record's ${text.length} bytes`;
+  const ends = ['', '\n', '\r\n'].map((end) => Buffer.concat([text, Buffer.from(end)]));
+  // A letter from a child process carries its payload cut, and the hash of the whole.
+  if (letter.payloadSha256 !== undefined) {
+    const hashes = ends.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
+    expect(hashes, message).toContain(letter.payloadSha256);
+  } else {
+    expect(ends.some((bytes) => bytes.equals(kept)), message).toBe(true);
+  }
 }
 
 /** Checks a load run against the rendered case: completed, counts add up, rows and rejects as expected. */

@@ -3,7 +3,8 @@
  * store and prints what landed as one JSON line. Run as
  * `node --conditions=source --import tsx isolated-load.ts '<job json>'`.
  */
-import { httpSource, type DeadLetter, type PipelineSummary } from '@sluice/core';
+import { createHash } from 'node:crypto';
+import { deadLetterBytes, httpSource, type DeadLetter, type PipelineSummary } from '@sluice/core';
 import type { Format, MetricRow } from './entries.js';
 import { fileSourceFor, type FileReadOptions } from './file-sources.js';
 import { METRICS_TABLE, landSource, openMetricsStore } from './landing.js';
@@ -25,7 +26,8 @@ export interface LoadReport {
   summary?: PipelineSummary;
   error?: { name: string; message: string; retriable?: boolean };
   rows: MetricRow[];
-  letters: DeadLetter[];
+  /** The dead letters, reason and payload cut; `payloadSha256` is of the whole payload's bytes. */
+  letters: (DeadLetter & { payloadSha256: string })[];
   rowCount: number;
   /** Sum of the `time` column, as a decimal string (exact). */
   timeSum: string;
@@ -50,7 +52,12 @@ async function main(job: LoadJob): Promise<LoadReport> {
       ...(failure ? { error: { name: failure.name ?? 'Error', message: failure.message ?? String(failure), retriable: failure.retriable } } : {}),
       rows: landing.rows,
       // Huge reasons and payloads are cut for the pipe, keeping a reason's length visible to the parent.
-      letters: landing.letters.map((l) => ({ ...l, reason: cut(l.reason), payload: cut(l.payload) })),
+      letters: landing.letters.map((l) => ({
+        ...l,
+        reason: cut(l.reason),
+        payload: cut(l.payload),
+        payloadSha256: createHash('sha256').update(deadLetterBytes(l)).digest('hex'),
+      })),
       rowCount: Number(totals?.n ?? 0),
       timeSum: totals?.t ?? '0',
       maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -34,6 +34,8 @@ export interface ExpectedReject {
   /** Byte range of the record with its terminator; a reject's offset must fall inside it. */
   start: number;
   end: number;
+  /** The record's own bytes (no terminator), which its dead letter must keep; absent when it runs on. */
+  text?: Buffer;
 }
 
 /** A case in one format: the bytes, and what must come of them. */
@@ -94,7 +96,7 @@ export function render(corpusCase: CorpusCase, format: Format): Rendered {
     if (format !== 'json' && !(last && corpusCase.cut)) out.push(newline);
     if (outcome.kind === 'row') rendered.rows.push(outcome.row);
     if (outcome.kind === 'reject') {
-      rendered.rejects.push({ reason: outcome.reason, index, start, end: out.length + (format === 'json' ? 1 : 0), ...(format === 'json' ? {} : { line: firstLine + k }) });
+      rendered.rejects.push({ reason: outcome.reason, index, start, end: out.length + (format === 'json' ? 1 : 0), text, ...(format === 'json' ? {} : { line: firstLine + k }) });
     }
     if (outcome.kind === 'swallowed') {
       runsOn ??= rendered.rejects.at(-1);
@@ -108,6 +110,7 @@ export function render(corpusCase: CorpusCase, format: Format): Rendered {
     // It ends where the file ends, and counts as a row ending on the last line or beyond.
     runsOn.end = out.length;
     delete runsOn.line;
+    delete runsOn.text;
   }
   return rendered;
 }
