@@ -47,7 +47,7 @@ export interface SourceValue<T> {
   value: T;
   position: Position;
   /**
-   * The record's exact bytes, when the source was asked to keep them (`csvSource({ keepRaw })`):
+   * The record's exact bytes, when the source was asked to keep them (`csvSource({ keepRaw })`, `ndjsonSource({ keepRaw })`):
    * the dead letter of a record the pipeline's schema refuses keeps these instead of the parsed value.
    */
   raw?: Uint8Array;

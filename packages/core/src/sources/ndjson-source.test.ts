@@ -60,6 +60,20 @@ describe('ndjsonSource: format', () => {
     expect(deadLetterBytes(letter).toString('utf8')).toBe(line);
   });
 
+  it('keepRaw gives each record its line as read, so a record the schema refuses is dead-lettered as sent', async () => {
+    const lines = ['{ "id" : "a",  "val": 1.50 }', '{"id":"b","val":"not a number"}'];
+    const path = await files.write(`${lines[0]}\r\n${lines[1]}\n`, 'ndjson');
+    const kept = await collectRecords(ndjsonSource({ path, keepRaw: true, chunkSize: 16 }).read());
+    expect(kept.map((item) => item.kind === 'record' && Buffer.from(item.raw!).toString())).toEqual(lines);
+    const plain = await collectRecords(ndjsonSource({ path }).read());
+    expect(plain.every((item) => item.kind === 'record' && item.raw === undefined)).toBe(true);
+    const [, refused] = kept;
+    if (refused?.kind !== 'record') throw new Error('expected a record');
+    // What the pipeline does with a record its schema refuses (read-batches.ts): raw, else the value.
+    const letter = deadLetter('o', 'invalid record: val', refused.raw ?? refused.value, { position: refused.position });
+    expect(deadLetterBytes(letter).toString()).toBe(lines[1]);
+  });
+
   it('splits lines the same whatever the chunk size, multi-byte characters cut across chunks', async () => {
     const values = Array.from({ length: 100 }, (_, k) => ({ k, s: `ü€😀 ${'é'.repeat(k % 9)}` }));
     for (const chunkSize of [16, 23, 4096]) {

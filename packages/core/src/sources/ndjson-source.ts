@@ -2,12 +2,20 @@
 import type { Position, SourceRecord, Source } from '../types.js';
 import { fileSource, type ChunkParser, type FileSourceOptions } from './file-source.js';
 import { parseJsonUnit } from './json-unit.js';
+import { exactBytes } from './reject.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 
 /** Options of {@link ndjsonSource}. */
-export type NdjsonSourceOptions = FileSourceOptions;
+export interface NdjsonSourceOptions extends FileSourceOptions {
+  /**
+   * Give each record its line's exact bytes (without the line end) as `raw` (default false): a
+   * record the pipeline's schema refuses then goes to the dead letters as it was read, not
+   * re-serialised from its value. Costs a copy of every line.
+   */
+  keepRaw?: boolean;
+}
 
 /**
  * Reads `options.path` line by line, each non-blank line one JSON value. CRLF and LF line ends are
@@ -19,7 +27,7 @@ export type NdjsonSourceOptions = FileSourceOptions;
 export function ndjsonSource<T = unknown>(options: NdjsonSourceOptions): Source<T> {
   return fileSource<T>('NDJSON', options, (file, resume) => ({
     offset: resume?.offset ?? file.contentStart,
-    parser: new NdjsonParser<T>((resume?.line ?? 0) + 1, (resume?.index ?? -1) + 1),
+    parser: new NdjsonParser<T>((resume?.line ?? 0) + 1, (resume?.index ?? -1) + 1, options.keepRaw === true),
   }));
 }
 
@@ -31,10 +39,12 @@ export class NdjsonParser<T> implements ChunkParser<T> {
   /**
    * @param line 1-based number of the first line this parser meets
    * @param index index of the first record it yields
+   * @param keepRaw give each record its line's bytes as `raw`
    */
   constructor(
     private line: number,
     private index: number,
+    private readonly keepRaw = false,
   ) {}
 
   /** Emits the complete lines of `window`; see {@link ChunkParser.parse}. */
@@ -65,7 +75,9 @@ export class NdjsonParser<T> implements ChunkParser<T> {
     if (isBlank(bytes, start, stop)) return;
     const next = bytesOffset + Math.min(end + 1, bytes.length);
     const position: Position = { offset: next, line, index: this.index++ };
-    out.push(parseJsonUnit<T>(bytes, start, stop, bytesOffset, position, `line ${line}`));
+    const record = parseJsonUnit<T>(bytes, start, stop, bytesOffset, position, `line ${line}`);
+    if (this.keepRaw && record.kind === 'record') record.raw = exactBytes(bytes, start, stop);
+    out.push(record);
   }
 }
 
