@@ -10,8 +10,9 @@
  * A finer level (`--area-resolution R`, PostgreSQL): trips store their cells at R, finer than the
  * grouping resolution, and `area_weeks` counts them at R as well as at the grouping resolution (the
  * groups take the parents). A boundary cell that holds many trips is then split (where
- * split-cost.ts estimates that cheaper than reading it), and only a strip of R cells along the box's edge (about 66 m wide at R = 10 against 460 m at 8) is read row by row, so
- * a small box's answer stops growing with the data. The price: one more upsert per side and batch.
+ * split-cost.ts estimates that cheaper than reading it), and only a strip of R cells along the
+ * box's edge (about 66 m wide at R = 10 against 460 m at 8) is read row by row, so a small box's
+ * answer stops growing with the data. The price: one more upsert per side and batch.
  */
 import { getResolution } from 'h3-js';
 import { descendantRange } from './cover.js';
