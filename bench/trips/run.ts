@@ -260,16 +260,20 @@ for (const rows of sizes) {
     }
   })()) as [{ size: string }];
   const queries = await latencies(db);
+  // An ingestion stopped by SIGINT reads fewer rows than the file holds: rates are of what it read.
+  const read = counts.read ?? rows;
   (results.sizes as Record<string, unknown>)[rows] = {
     counts,
+    ...(read < rows ? { stoppedAt: read } : {}),
     ingest: {
       seconds: round(run.wall),
-      rowsPerS: Math.round(rows / run.wall),
+      rowsPerS: Math.round(read / run.wall),
       cpuS: round(run.cpu),
       peakRssMb: round(run.rssMb),
-      ...(serverCpuS === undefined ? {} : { serverCpuS: round(serverCpuS), serverUsPerRow: round((serverCpuS / rows) * 1e6) }),
+      ...(serverCpuS === undefined ? {} : { serverCpuS: round(serverCpuS), serverUsPerRow: round((serverCpuS / read) * 1e6) }),
     },
-    copyCeiling: { seconds: round(ceiling, 2), ratio: round(ceiling / run.wall, 3) },
+    // Of a stopped run: the ceiling's time for the share of the file it read.
+    copyCeiling: { seconds: round(ceiling, 2), ratio: round((ceiling * (read / rows)) / run.wall, 3) },
     databaseMb: Math.round(Number(size) / 2 ** 20),
     queriesMs: queries,
     ...(values.floor ? { modelFloor: await modelFloor(dbUrl(db), dbUrl(`${db}_floor`), admin, `${db}_floor`) } : {}),
