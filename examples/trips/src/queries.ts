@@ -239,10 +239,10 @@ export async function groups(store: Store, settings: TripSettings, options: { re
   };
 }
 
-/** `YYYY-MM-DD HH:MM:SS` of a timestamp as a store returns it (epoch ms, Date or text). */
+/** `YYYY-MM-DD HH:MM:SS` (with `.sss` when the time has milliseconds) of a timestamp as a store returns it (epoch ms, Date or text). */
 function datetimeText(value: unknown): string {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' && !/^\d+$/.test(value) ? Date.parse(value) : Number(value);
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  return new Date(ms).toISOString().slice(0, ms % 1000 === 0 ? 19 : 23).replace('T', ' ');
 }
 
 /** The two most common regions, and the datasource of the latest trip among them. */

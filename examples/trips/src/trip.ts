@@ -4,8 +4,8 @@
  *
  * Identity: two rows are the same trip when their normalised contents are equal: region and
  * datasource compared without case and surrounding or repeated spaces, coordinates as numbers (so
- * `14.50` and `14.5` are one longitude), the time to the second in UTC. Two genuinely identical rows
- * (same region, points, second and datasource) are therefore one trip: the second is a duplicate.
+ * `14.50` and `14.5` are one longitude), the time to the millisecond in UTC. Two genuinely identical
+ * rows (same region, points, time and datasource) are therefore one trip: the second is a duplicate.
  */
 import { digitsAt, utcMillis } from '@sluice/core';
 import { latLngToCell } from 'h3-js';
@@ -50,7 +50,7 @@ export interface Trip {
   datasource: string;
   origin: Point;
   destination: Point;
-  /** Epoch milliseconds (whole seconds), UTC. */
+  /** Epoch milliseconds, UTC. */
   at: number;
 }
 
@@ -58,12 +58,14 @@ export interface Trip {
 export const MIN_TIME_MS = 0;
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * `YYYY-MM-DD HH:MM:SS` (or with `T`) taken as UTC, in epoch ms; a string says why it is not one.
- * A well-formed valid time is read digit by digit, without the regular expression and the Date; anything
- * else takes the full path, which says what is wrong.
+ * Also read: a fraction of a second (kept to the millisecond; digits below it are dropped) and a
+ * zone, `Z` or an offset (`+02:00`, `+0200`, `+02`), by which the time is moved to UTC.
+ * A well-formed valid time without either is read digit by digit, without the regular expression
+ * and the Date; anything else takes the full path, which says what is wrong.
  */
 export function parseDatetime(text: string): number | string {
   if (text.length === 19) {
@@ -80,12 +82,21 @@ export function parseDatetime(text: string): number | string {
 function parseDatetimeSlowly(text: string): number | string {
   const match = DATETIME.exec(text.trim());
   if (match === null) return `${JSON.stringify(text.slice(0, 40))} is not a datetime like 2018-05-28 09:03:40`;
-  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(ms);
+  const [y, mo, d, h, mi, s] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [, , , , , , , fraction, utc, sign, offsetH, offsetM] = match;
+  const local = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(local);
   if (mo < 1 || mo > 12 || back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1 || h > 23 || mi > 59 || s > 59) {
     return `${JSON.stringify(text)} is not a valid date and time`;
   }
+  let offsetMin = 0;
+  if (sign !== undefined && utc === undefined) {
+    const oh = Number(offsetH);
+    const om = Number(offsetM ?? '0');
+    if (oh > 18 || om > 59) return `${JSON.stringify(text)} has an offset that is not a valid zone (at most ±18:00)`;
+    offsetMin = (sign === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const ms = local + (fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'))) - offsetMin * 60_000;
   // Date.UTC reads years 0–99 as 1900–1999: the year is checked as written.
   if (y < 1970 || ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
   return ms;
@@ -156,8 +167,8 @@ export type TripMessage = z.infer<typeof tripMessageSchema>;
 
 /**
  * A 53-bit hash of a string (cyrb53: two 32-bit multiply-xorshift lanes), a safe integer. Used for
- * trip identity within one second (see README: collisions need two different trips in the same
- * second with equal 53-bit hashes) and for dimension ids.
+ * trip identity within one millisecond (see README: collisions need two different trips in the
+ * same millisecond with equal 53-bit hashes) and for dimension ids.
  */
 export function hash53(text: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;

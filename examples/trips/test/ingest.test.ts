@@ -69,6 +69,29 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
     }
   }, 60_000);
 
+  it('times with a fraction of a second or a zone are one trip with the same time in UTC, kept to the millisecond', async () => {
+    const target = await fresh(kind);
+    const { store, settings } = await openModel(target.url);
+    try {
+      const file = join(dir, `zones-${kind}.csv`);
+      const trip = (at: string) => `Prague,POINT (14.45 50.07),POINT (14.42 50.08),${at},zone_app`;
+      writeFileSync(
+        file,
+        ['region,origin_coord,destination_coord,datetime,datasource', trip('2018-05-28 09:03:40'), trip('2018-05-28T11:03:40+02:00'), trip('2018-05-28T09:03:40Z'),
+          trip('2018-05-28 09:03:40.250'), trip('2018-05-28 04:03:40.2509-05:00'), trip('2018-05-28 09:03:40+19:00')].join('\n') + '\n',
+      );
+      expect(await ingestFiles({ store, files: [file], settings }).done).toEqual({ read: 6, persisted: 2, rejected: 1, duplicates: 3 });
+      expect(await latestDatasource(store)).toEqual({ regions: ['Prague'], datasource: 'zone_app', datetime: '2018-05-28 09:03:40.250' });
+      const letters = await store.readDeadLetters(file);
+      expect(letters.map((l) => l.reason)).toEqual([expect.stringMatching(/\+19:00.*offset that is not a valid zone/)]);
+      const { rollups, recount } = await rollupsAndRecount(store);
+      expect(rollups).toEqual(recount);
+    } finally {
+      await store.close();
+      await target.drop();
+    }
+  }, 60_000);
+
   it('bad rows become dead letters with file, line and reason; a header in another order and case is read by name', async () => {
     const target = await fresh(kind);
     const { store, settings } = await openModel(target.url);
