@@ -25,6 +25,7 @@ import { TRIPS_PG_SETTINGS } from '../../examples/trips/src/open.js';
 import { scriptSettings } from '../lib/script-flags.js';
 import { serverCpu } from '../lib/server-cpu.js';
 import { BENCH_BOXES } from './boxes.js';
+import { queryOnce } from '../lib/pg-once.js';
 import { modelFloor } from './model-floor.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
 import { startPrivatePostgres } from '../../test/support/private-postgres.js';
@@ -113,15 +114,7 @@ if (tuned) {
 const adminUrl = tuned?.url ?? values.pg;
 
 const dbUrl = (name: string) => adminUrl.replace(/\/[^/]*$/, `/${name}`);
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => queryOnce(adminUrl, sql);
 
 /** Runs a command under /usr/bin/time: wall s, CPU s (user + sys, children included) and peak RSS (MB). */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; wall: number; cpu: number; rssMb: number }> {
