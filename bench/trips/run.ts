@@ -28,6 +28,7 @@ import { BENCH_BOXES } from './boxes.js';
 import { queryOnce } from '../lib/pg-once.js';
 import { modelFloor } from './model-floor.js';
 import { writeTrips } from '../../examples/trips/src/gen.js';
+import type { TripSettings } from '../../examples/trips/src/trip.js';
 import { startPrivatePostgres } from '../../test/support/private-postgres.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -162,7 +163,8 @@ async function copyCeiling(file: string, db: string): Promise<number> {
 
 const boxes: Record<string, Area> = { region: { region: 'Prague' }, ...Object.fromEntries(Object.entries(BENCH_BOXES).map(([name, bbox]) => [name, { bbox }])) };
 
-async function latencies(db: string): Promise<Record<string, { p50: number; p95: number; trips: number }>> {
+/** The queries' p50/p95 on `db`, and the settings its store recorded (a --queries-only run's flags need not be them). */
+async function latencies(db: string): Promise<{ storeSettings: TripSettings; queriesMs: Record<string, { p50: number; p95: number; trips: number }> }> {
   // As the example's commands open it (see TRIPS_PG_SETTINGS).
   const store = createPgStore({ connectionString: dbUrl(db), serverSettings: TRIPS_PG_SETTINGS });
   const settings = await migrateModel(store);
@@ -183,7 +185,7 @@ async function latencies(db: string): Promise<Record<string, { p50: number; p95:
   } finally {
     await store.close();
   }
-  return result;
+  return { storeSettings: settings, queriesMs: result };
 }
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -229,7 +231,7 @@ const save = () => writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 for (const rows of sizes) {
   const db = `bench_trips_${rows}`;
   if (values['queries-only']) {
-    (results.sizes as Record<string, unknown>)[rows] = { queriesMs: await latencies(db) };
+    (results.sizes as Record<string, unknown>)[rows] = await latencies(db);
     save();
     console.error(JSON.stringify((results.sizes as Record<string, unknown>)[rows]));
     continue;
@@ -259,7 +261,7 @@ for (const rows of sizes) {
   const checkpointStarted = performance.now();
   await admin('CHECKPOINT');
   const checkpointS = (performance.now() - checkpointStarted) / 1000;
-  const queries = await latencies(db);
+  const { storeSettings, queriesMs: queries } = await latencies(db);
   // An ingestion stopped by SIGINT reads fewer rows than the file holds: rates are of what it read.
   const read = counts.read ?? rows;
   (results.sizes as Record<string, unknown>)[rows] = {
@@ -276,6 +278,7 @@ for (const rows of sizes) {
     copyCeiling: { seconds: round(ceiling, 2), ratio: round((ceiling * (read / rows)) / run.wall, 3) },
     databaseMb: Math.round(Number(size) / 2 ** 20),
     checkpointS: round(checkpointS),
+    storeSettings,
     queriesMs: queries,
     ...(values.floor ? { modelFloor: await modelFloor(dbUrl(db), dbUrl(`${db}_floor`), admin, `${db}_floor`) } : {}),
   };
