@@ -58,7 +58,7 @@ export interface Trip {
 export const MIN_TIME_MS = 0;
 export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * `YYYY-MM-DD HH:MM:SS` (or with `T`) taken as UTC, in epoch ms; a string says why it is not one.
@@ -83,22 +83,19 @@ function parseDatetimeSlowly(text: string): number | string {
   const match = DATETIME.exec(text.trim());
   if (match === null) return `${JSON.stringify(text.slice(0, 40))} is not a datetime like 2018-05-28 09:03:40`;
   const [y, mo, d, h, mi, s] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const [, , , , , , , fraction, utc, sign, offsetH, offsetM] = match;
-  const local = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(local);
-  if (mo < 1 || mo > 12 || back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1 || h > 23 || mi > 59 || s > 59) {
-    return `${JSON.stringify(text)} is not a valid date and time`;
-  }
+  const [, , , , , , , fraction, sign, offsetH, offsetM] = match;
+  const local = utcMillis(y, mo, d, h, mi, s, fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0')));
+  if (Number.isNaN(local)) return `${JSON.stringify(text)} is not a valid date and time`;
   let offsetMin = 0;
-  if (sign !== undefined && utc === undefined) {
+  if (sign !== undefined) {
     const oh = Number(offsetH);
     const om = Number(offsetM ?? '0');
     if (oh > 18 || om > 59) return `${JSON.stringify(text)} has an offset that is not a valid zone (at most ±18:00)`;
     offsetMin = (sign === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const ms = local + (fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'))) - offsetMin * 60_000;
-  // Date.UTC reads years 0–99 as 1900–1999: the year is checked as written.
-  if (y < 1970 || ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
+  const ms = local - offsetMin * 60_000;
+  // The range is of the time in UTC (utcMillis takes years as written: 0099 is before 1970).
+  if (ms < MIN_TIME_MS || ms >= MAX_TIME_MS) return `${JSON.stringify(text)} is outside 1970-01-01 … 2099-12-31`;
   return ms;
 }
 

@@ -38,6 +38,8 @@ describe('parseDatetime', () => {
     }
     expect(parseDatetime('1970-01-01 00:30:00+01:00')).toMatch(/is outside 1970-01-01/);
     expect(parseDatetime('2099-12-31 23:30:00-01:00')).toMatch(/is outside 1970-01-01/);
+    // The range is of the time in UTC, not as written.
+    expect(parseDatetime('1969-12-31 23:30:00-01:00')).toBe(Date.UTC(1970, 0, 1, 0, 30));
   });
 
   it('says what is wrong with times that are not valid', () => {
