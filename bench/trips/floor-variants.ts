@@ -40,5 +40,5 @@ const source = values.db;
 const floorDb = 'bench_trips_floor_variants';
 const floorUrl = source.replace(/\/[^/]*$/, `/${floorDb}`);
 const adminUrl = source.replace(/\/[^/]*$/, '/postgres');
-const admin = (sql: string) => queryOnce(adminUrl, sql);
+const admin = async (sql: string) => void (await queryOnce(adminUrl, sql));
 for (const part of await modelFloor(source, floorUrl, admin, floorDb, models as FloorModel[], rows)) console.log(JSON.stringify(part));

@@ -115,7 +115,7 @@ if (tuned) {
 const adminUrl = tuned?.url ?? values.pg;
 
 const dbUrl = (name: string) => adminUrl.replace(/\/[^/]*$/, `/${name}`);
-const admin = (sql: string) => queryOnce(adminUrl, sql);
+const admin = async (sql: string) => void (await queryOnce(adminUrl, sql));
 
 /** Runs a command under /usr/bin/time: wall s, CPU s (user + sys, children included) and peak RSS (MB). */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; wall: number; cpu: number; rssMb: number }> {
@@ -245,15 +245,7 @@ for (const rows of sizes) {
   const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000', '--area-levels', values['area-levels'], ...(values['area-resolution'] ? ['--area-resolution', values['area-resolution']] : []), '--writers', values.writers]);
   const serverCpuS = await server.stop();
   const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
-  const [{ size }] = (await (async () => {
-    const c = new pg.Client({ connectionString: dbUrl(db) });
-    await c.connect();
-    try {
-      return (await c.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')).rows;
-    } finally {
-      await c.end();
-    }
-  })()) as [{ size: string }];
+  const [{ size }] = (await queryOnce(dbUrl(db), 'SELECT pg_database_size(current_database()) AS size')) as [{ size: string }];
   // The load leaves up to shared_buffers of dirty pages (8 GB on the tuned server) for the
   // checkpointer to write while the queries run: written out first, so that the query figures are of
   // the queries. At 58.9M trips the city box's p95 was 220.6 ms right after the load, and 120–142 ms
@@ -306,10 +298,7 @@ if (kafkaRows > 0) {
   await admin(`CREATE DATABASE ${db}`);
   const run = await trips(['ingest', file, '--store', dbUrl(db), '--broker', process.env.SLUICE_KAFKA_URL ?? 'kafka://127.0.0.1:9092', '--consumers', '2', '--json', '--batch', '5000']);
   const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
-  const c = new pg.Client({ connectionString: dbUrl(db) });
-  await c.connect();
-  const stored = Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM trips')).rows[0]!.n);
-  await c.end();
+  const stored = Number((await queryOnce(dbUrl(db), 'SELECT count(*) AS n FROM trips'))[0]!.n);
   const consumers = [...run.stderr.matchAll(/trips-consumer-usage (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as unknown);
   // The same file ingested directly in this run gives the number of distinct trips: a broker that
   // lost records shows there, not in the run's own counts (which call a missing trip a duplicate).
