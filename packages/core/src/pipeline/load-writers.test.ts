@@ -76,3 +76,23 @@ describe('load with several writers', () => {
     expect(() => load({ ...opts, writers: 2, mode: 'append' })).toThrow(/append mode would store twice/);
   });
 });
+
+describe('load without checkpoints', () => {
+  it('writes every row and no checkpoint, neither with the batches nor at the end, and reads none', async () => {
+    const { store, rows, checkpoint } = racingStore();
+    let reads = 0;
+    const counting = { ...store, readCheckpoint: async (stream: string) => (reads++, store.readCheckpoint(stream)) };
+    for (const writers of [1, 3]) {
+      const summary = await load<{ id: number }>({ source: source(500), store: counting, table: 't', toRow: (v) => v, batchSize: 40, writers, checkpoints: false }).done;
+      expect(summary.persisted).toBe(500);
+    }
+    expect(rows.size).toBe(500);
+    expect(checkpoint()).toBeUndefined();
+    expect(reads).toBe(0);
+  });
+
+  it('is refused together with incremental mode, which needs them', () => {
+    const { store } = racingStore();
+    expect(() => load<{ id: number }>({ source: source(1), store, table: 't', toRow: (v) => v, checkpoints: false, incremental: true })).toThrow(ConfigError);
+  });
+});

@@ -28,6 +28,12 @@ export interface LoadOptions<T> extends PipelineOptions {
   incremental?: boolean;
   /** Checkpoint stream name (default: the source name). */
   stream?: string;
+  /**
+   * Whether each batch commits the source position (default true). `false` for a load into a table
+   * whose rows do not outlive a crash (an unlogged staging table): a checkpoint would then promise
+   * rows that are gone. Such a load starts from the beginning (or `from`) and saves no position.
+   */
+  checkpoints?: boolean;
   /** Start after this position (overrides a saved checkpoint). */
   from?: Position;
   /**
@@ -60,7 +66,10 @@ interface PreparedLoad {
 }
 
 /** Checks `writers`: a whole number from 1 to 64, above 1 only for writes that may be repeated. */
-function writersOf(options: { writers?: number; mode?: WriteMode }): number {
+function writersOf(options: { writers?: number; mode?: WriteMode; checkpoints?: boolean; incremental?: boolean }): number {
+  if (options.checkpoints === false && options.incremental === true) {
+    throw new ConfigError('load: incremental mode resumes from a saved checkpoint, and checkpoints: false saves none; drop one of them', 'checkpoints');
+  }
   const writers = options.writers ?? 1;
   if (!Number.isInteger(writers) || writers < 1 || writers > 64) {
     throw new ConfigError(`load: writers must be a whole number from 1 to 64, got ${String(writers)}`, 'writers');
@@ -110,7 +119,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
       rows,
       deadLetters: batch.letters,
       ...(options.mode ? { mode: options.mode } : {}),
-      ...(checkpoint ? { checkpoint: { stream, position: checkpoint } } : {}),
+      ...(checkpoint && options.checkpoints !== false ? { checkpoint: { stream, position: checkpoint } } : {}),
     };
     store.prepare?.(write);
     // Only the rows are kept (to isolate refused ones): the records and positions die young.
@@ -148,13 +157,13 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
   /** With several writers, the last batch's checkpoint once every batch has committed. */
   const finalCheckpoint = defer(async () => {
     const last = order?.last();
-    if (last) await retry(() => store.write({ rows: [], checkpoint: { stream, position: last } }), { ...retryOptions, operation: `checkpoint of ${stream}` });
+    if (last && options.checkpoints !== false) await retry(() => store.write({ rows: [], checkpoint: { stream, position: last } }), { ...retryOptions, operation: `checkpoint of ${stream}` });
   });
 
   return startRun(
     reporter,
     (stop$) =>
-      defer(async () => options.from ?? (options.incremental === false ? undefined : await store.readCheckpoint(stream))).pipe(
+      defer(async () => options.from ?? (options.incremental === false || options.checkpoints === false ? undefined : await store.readCheckpoint(stream))).pipe(
         switchMap((start) =>
           concat(
             processBatches(
