@@ -22,7 +22,8 @@ import type { TripSettings } from './trip.js';
 
 
 export const usage = `Usage: pnpm trips COMMAND [options]
-  ingest FILE... [--broker URL --consumers N] [--json]   load trip CSVs (direct, or through a broker with N consumer processes)
+  ingest FILE... [--broker URL --consumers N] [--bulk] [--json]
+                                                          load trip CSVs (direct, or through a broker with N consumer processes)
   serve [--port P] [--files DIR]                          HTTP: POST /ingestions, SSE status, live page, GET /weekly-average
   weekly-average (--region NAME | --bbox minLon,minLat,maxLon,maxLat) [--match origin|destination|both] [--from DATE --to DATE] [--json]
   groups [--region R] [--limit N] [--json]                the largest groups of similar trips
@@ -39,6 +40,8 @@ export const usage = `Usage: pnpm trips COMMAND [options]
                      PostgreSQL; fixed likewise): 10 keeps small boxes' answers flat as the data grows
   --batch N          rows per transaction (default 5000)
   --writers N        direct ingestion: transactions in flight at once (default 2 on PostgreSQL, 1 on SQLite)
+  --bulk             direct ingestion into PostgreSQL: stage all rows first, then move them in a month at a
+                     time, building new months by sorting (faster for large loads; files are read whole)
   -h, --help         this text`;
 
 const commonOptions = {
@@ -72,7 +75,7 @@ function print(json: boolean, value: unknown, text: () => string): void {
 async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> {
   const { values, positionals } = parseCommandLine(argv, {
     usage,
-    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, writers: { type: 'string' }, 'visibility-ms': { type: 'string' } },
+    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, writers: { type: 'string' }, bulk: { type: 'boolean' }, 'visibility-ms': { type: 'string' } },
     positionals: { min: 1, max: 10_000, names: 'FILE' },
   });
   const batchSize = integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? 5000;
@@ -81,6 +84,7 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
   let counts: IngestCounts;
   if (values.broker !== undefined) {
     if (values.writers !== undefined) throw new ConfigError('--writers is for direct ingestion; through a broker, scale with --consumers', 'writers');
+    if (values.bulk) throw new ConfigError('--bulk is for direct ingestion; through a broker, each consumer merges its batches', 'bulk');
     const { ingestThroughBroker } = await import('./ingest-broker.js');
     counts = await ingestThroughBroker({
       store,
@@ -96,7 +100,8 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
   } else {
     if (values.consumers !== undefined) throw new ConfigError('--consumers needs --broker', 'consumers');
     const writers = integerOption('writers', values.writers, { min: 1, max: 16 });
-    const run = ingestFiles({ store, files: positionals, settings, batchSize, ...(writers ? { writers } : {}) });
+    if (values.bulk && writers !== undefined) throw new ConfigError('--writers is for ingestion without --bulk, which stages through one COPY stream', 'writers');
+    const run = ingestFiles({ store, files: positionals, settings, batchSize, ...(writers ? { writers } : {}), ...(values.bulk ? { bulk: true } : {}) });
     shutdown.track({ status$: run.status$, done: run.done, stop: () => run.stop() } as never);
     const view = createProgressView();
     const totals: Record<string, { bytes: number }> = {};

@@ -7,7 +7,8 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
-import { csvSource, load, SourceError, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
+import { ConfigError, csvSource, load, SourceError, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
+import { beginStagingSql, endStagingSql, heartbeatSql, moveMonthSql, stagedMonths, stagedRows } from './bulk.js';
 import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
 
@@ -102,6 +103,11 @@ export interface IngestFilesOptions {
   writers?: number;
   /** Name shown in status events and dead letters for each file (default: the path). */
   label?: (path: string) => string;
+  /**
+   * PostgreSQL: stage every file first, then move the trips in a month at a time, building months
+   * that hold no trips yet by sorting (bulk.ts). Reads each file whole (no resuming a file).
+   */
+  bulk?: boolean;
 }
 
 /** A running ingestion of several files: its status, the current run (for stop), and its end. */
@@ -133,33 +139,53 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
     return tripRow(trip, ingestion, options.settings);
   };
 
+  const bulk = options.bulk === true;
+  if (bulk && dialectOf(options.store) !== 'pg') {
+    throw new ConfigError('--bulk builds PostgreSQL partitions; on SQLite, ingest without it', 'bulk');
+  }
+  const emit = (event: StatusEvent) => status.next(event);
+
   const done = (async (): Promise<IngestCounts> => {
     const totals = { read: 0, rejected: 0 };
+    const streams: string[] = [];
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
+      if (bulk) {
+        await options.store.query(beginStagingSql(ingestion));
+        heartbeat = setInterval(() => void options.store.query(heartbeatSql(ingestion)).catch(() => undefined), 60_000);
+        heartbeat.unref();
+      }
       for (const path of options.files) {
         if (stopped) break;
         const { stream, size } = await fileStream(path);
+        streams.push(stream);
         const name = options.label?.(path) ?? path;
-        const pipeline = `ingest:${name}`;
+        const pipeline = `${bulk ? 'stage' : 'ingest'}:${name}`;
         sizes.set(pipeline, size);
         const source = tripsCsv(path, name);
         current = load<Trip>({
           source,
           store,
-          table: T.trips,
           schema: tripSchema,
           toRow,
           stream,
           name: pipeline,
-          incremental: options.resume !== false,
           ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-          writers,
+          // Staged rows are lost in a crash: no checkpoint may promise them.
+          ...(bulk ? { table: T.staged, checkpoints: false, writers: 1 } : { table: T.trips, incremental: options.resume !== false, writers }),
         });
-        const subscription = current.status$.subscribe({ next: (event) => status.next(event) });
+        const subscription = current.status$.subscribe({ next: emit });
         const summary = await current.done.finally(() => subscription.unsubscribe());
         totals.read += summary.read;
         totals.rejected += summary.rejected;
-        if (!summary.stopped) await options.store.write({ rows: [], checkpoint: { stream, position: {} } });
+        if (!bulk && !summary.stopped) await options.store.write({ rows: [], checkpoint: { stream, position: {} } });
+      }
+      if (bulk) {
+        const moved = await moveStaged(options.store, ingestion, options.settings, emit, () => stopped);
+        // A stopped run counts only what it moved: the rest of what it read was dropped unstaged.
+        if (stopped) totals.read = totals.rejected + moved;
+        // Files read whole: a later run must not resume them from an older run's position.
+        else for (const stream of streams) await options.store.write({ rows: [], checkpoint: { stream, position: {} } });
       }
       const persisted = await newTrips(options.store, ingestion);
       if (persisted > 0) await analyzeModel(options.store);
@@ -169,6 +195,9 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
     } catch (error) {
       status.error(error);
       throw error;
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+      if (bulk) await options.store.query(endStagingSql(ingestion)).catch(() => undefined);
     }
   })();
   done.catch(() => undefined);
@@ -182,4 +211,30 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
       await current?.stop();
     },
   };
+}
+
+/**
+ * Bulk ingestion's second half: moves each staged month into `trips` (bulk.ts), reporting as
+ * pipeline `move:trips` (read: staged rows moved; persisted: trips that were new). Stops between
+ * months when `stopped()` says so. Returns the staged rows of the months moved.
+ */
+async function moveStaged(store: Store, ingestion: number, settings: TripSettings, emit: (event: StatusEvent) => void, stopped: () => boolean): Promise<number> {
+  const pipeline = 'move:trips';
+  const months = await stagedMonths(store, ingestion);
+  emit({ pipeline, at: Date.now(), type: 'started' });
+  let moved = 0;
+  let persisted = await newTrips(store, ingestion);
+  const before = persisted;
+  for (const month of months) {
+    if (stopped()) break;
+    const rows = await stagedRows(store, ingestion, month);
+    await store.query(moveMonthSql(ingestion, month, settings));
+    const now = await newTrips(store, ingestion);
+    moved += rows;
+    emit({ pipeline, at: Date.now(), type: 'read', count: rows, total: moved });
+    emit({ pipeline, at: Date.now(), type: 'persisted', count: now - persisted, total: now - before });
+    persisted = now;
+  }
+  emit({ pipeline, at: Date.now(), type: 'done', summary: { read: moved, published: 0, persisted: persisted - before, rejected: 0, stopped: stopped() } });
+  return moved;
 }

@@ -20,6 +20,10 @@ export const T = {
   regionDatasources: 'region_datasources',
   ingestions: 'ingestion_counts',
   settings: 'trips_settings',
+  /** PostgreSQL, bulk ingestion: rows staged before their months are built (bulk.ts). */
+  staged: 'trips_staged',
+  /** PostgreSQL, bulk ingestion: the runs with staged rows, and when each was last seen working. */
+  stagingRuns: 'trips_staging_runs',
 } as const;
 
 const big = (name: string) => ({ name, type: 'bigint' as const });
@@ -65,6 +69,15 @@ export const tableSpecs: readonly TableSpec[] = [
   { name: T.settings, key: ['name'], columns: [{ name: 'name', type: 'text' }, { name: 'value', type: 'text' }] },
 ];
 
+/** PostgreSQL: the staging table of bulk ingestions, the trips' columns, written by COPY (append). */
+export const stagedSpec: TableSpec = { ...tableSpecs[0]!, name: T.staged, mode: 'append' };
+
+/** The two covering area indexes of `trips` (and of each of its partitions): key columns, then the point. */
+export const AREA_INDEXES = {
+  origin: '(origin_cell, week) INCLUDE (origin_lon, origin_lat)',
+  destination: '(destination_cell, week) INCLUDE (destination_lon, destination_lat)',
+} as const;
+
 /**
  * The rollup upserts, one per rollup, as `(source rows) → rollup` SQL over a relation `src` of new
  * trips with a count `n`: first the wide rollups (a row for nearly every trip), then the narrow
@@ -107,19 +120,29 @@ function rollupStatements(src: string, counted: boolean, settings: TripSettings)
  * PostgreSQL: the upserts of the coarse levels of `area_weeks` (see area-levels.ts), from the
  * statement's new trips or, for a store built before the levels existed, from its finest rows.
  */
-function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'area_weeks', resolution: number): string[] {
+function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'area_weeks', resolution: number, src = 'new_trips'): string[] {
   const upsert = `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`;
   return levels.flatMap((level) =>
     from === 'new_trips'
       ? ([0, 1] as const).map((side) => {
           const parent = parentSql(side === 0 ? 'origin_cell' : 'destination_cell', level);
-          return `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT ${side}, ${parent}, week, count(*) FROM new_trips GROUP BY 2, 3 ORDER BY 2, 3 ${upsert}`;
+          return `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT ${side}, ${parent}, week, count(*) FROM ${src} GROUP BY 2, 3 ORDER BY 2, 3 ${upsert}`;
         })
       : [
           `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT side, ${parentSql('cell', level)}, week, sum(trips) FROM ${T.areaWeeks} ` +
             `WHERE ${resolutionSql('cell')} = ${resolution} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ${upsert}`,
         ],
   );
+}
+
+/**
+ * PostgreSQL: every rollup upsert, in the order the rollup trigger runs them, counting the trips of
+ * relation `src` (the trigger's transition table `new_trips`, or a table of trips all new).
+ */
+export function pgRollupStatements(settings: TripSettings, src = 'new_trips'): string[] {
+  const rollup = rollupStatements(src, true, settings);
+  const levels = areaLevelsOf(settings).slice(1);
+  return [...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.areaResolution, src), ...rollup.narrow];
 }
 
 /** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
@@ -145,7 +168,6 @@ export function pgModelSql(settings: TripSettings): string {
   const trips = tableSpecs[0]!;
   // Every level of the area rollup below the stored cells' own.
   const levels = areaLevelsOf(settings).slice(1);
-  const rollup = rollupStatements('new_trips', true, settings);
   const columns = trips.columns.map((c) => `${c.name} ${PG_TYPE[c.type]} NOT NULL`).join(', ');
   return `DO $do$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-model'));
@@ -156,11 +178,17 @@ export function pgModelSql(settings: TripSettings): string {
     DROP TABLE ${T.trips};
     CREATE TABLE ${T.trips} (${columns}, PRIMARY KEY (started_at, trip_id)) PARTITION BY RANGE (started_at);
   END IF;
-  CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} (origin_cell, week) INCLUDE (origin_lon, origin_lat);
-  CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} (destination_cell, week) INCLUDE (destination_lon, destination_lat);
+  CREATE INDEX IF NOT EXISTS trips_origin_area ON ${T.trips} ${AREA_INDEXES.origin};
+  CREATE INDEX IF NOT EXISTS trips_destination_area ON ${T.trips} ${AREA_INDEXES.destination};
+  -- Bulk ingestion's staging: one partition per run (its rows are dropped once built), then by month.
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${T.staged}')) = 'r' THEN
+    DROP TABLE ${T.staged};
+    CREATE TABLE ${T.staged} (${columns}) PARTITION BY LIST (ingestion);
+  END IF;
+  CREATE TABLE IF NOT EXISTS ${T.stagingRuns} (ingestion bigint PRIMARY KEY, seen_at timestamptz NOT NULL);
   CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
   BEGIN
-    ${[...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.areaResolution), ...rollup.narrow].join(';\n    ')};
+    ${pgRollupStatements(settings).join(';\n    ')};
     RETURN NULL;
   END $f$;
   CREATE OR REPLACE FUNCTION trips_keep_first() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$;
@@ -179,22 +207,42 @@ export function pgModelSql(settings: TripSettings): string {
 END $do$`;
 }
 
-/** The month partition of `ms` (UTC): its name and bounds. */
-export function monthPartition(ms: number): { name: string; from: string; to: string } {
+/** The month partition of `ms` (UTC) of `table` (default `trips`): its name and bounds. */
+export function monthPartition(ms: number, table: string = T.trips): { name: string; from: string; to: string } {
   const d = new Date(ms);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
   const iso = (year: number, month: number) => new Date(Date.UTC(year, month, 1)).toISOString();
-  return { name: `${T.trips}_p${y}_${String(m + 1).padStart(2, '0')}`, from: iso(y, m), to: iso(y, m + 1) };
+  return { name: `${table}_p${y}_${String(m + 1).padStart(2, '0')}`, from: iso(y, m), to: iso(y, m + 1) };
+}
+
+/**
+ * The lock a transaction takes before it creates or builds a month partition of `trips` (until it
+ * ends): a bulk build and a partition made as rows arrive never race for the same month.
+ */
+export function monthLockSql(partition: string): string {
+  return `PERFORM pg_advisory_xact_lock(hashtext('sluice-trips-month'), hashtext('${partition}'))`;
 }
 
 /** Creates a month partition if it does not exist (several processes may race: the loser is fine). */
 export function createPartitionSql(ms: number): string {
   const p = monthPartition(ms);
   return `DO $do$ BEGIN
+  ${monthLockSql(p.name)};
   CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF ${T.trips} FOR VALUES FROM ('${p.from}') TO ('${p.to}');
 EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
 END $do$`;
+}
+
+/** The staging partition of a bulk ingestion's rows (partitioned by month; bulk.ts creates it). */
+export function stagedParent(ingestion: number): string {
+  return `${T.staged}_${ingestion}`;
+}
+
+/** Creates the unlogged month partition of a bulk ingestion's staged rows, if it does not exist. */
+export function createStagedMonthSql(ingestion: number, ms: number): string {
+  const p = monthPartition(ms, stagedParent(ingestion));
+  return `CREATE UNLOGGED TABLE IF NOT EXISTS ${p.name} PARTITION OF ${stagedParent(ingestion)} FOR VALUES FROM ('${p.from}') TO ('${p.to}')`;
 }
 
 /** Which engine a store speaks. */
@@ -218,7 +266,7 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
   // with the store's recorded settings): finer cells on SQLite, or cells coarser than the groups'.
   if (wanted.areaResolution !== undefined && dialect === 'sqlite' && wanted.areaResolution !== wanted.resolution) throw sqliteCellsRefused();
   if (wanted.areaResolution !== undefined && wanted.resolution !== undefined) checkAreaResolution(dialect, { ...DEFAULT_SETTINGS, ...wanted });
-  await store.migrate(tableSpecs);
+  await store.migrate(dialect === 'pg' ? [...tableSpecs, stagedSpec] : tableSpecs);
   const rows = await store.query<{ name: string; value: string }>(`SELECT name, value FROM ${T.settings}`);
   const stored = Object.fromEntries(rows.filter((r) => r.name in DEFAULT_SETTINGS).map((r) => [r.name, Number(r.value)])) as Partial<TripSettings>;
   const recorded = new Set(Object.keys(stored));
@@ -272,10 +320,10 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
   const pg = dialectOf(store) === 'pg';
   const partitions = new Set<string>();
   /** Epoch days whose month partition exists (a row's month, without a Date and three ISO strings per row). */
-  const coveredDays = new Set<number>();
+  const coveredDays = new Set<string>();
   const known = { regions: new Set<number>(), datasources: new Set<number>() };
 
-  async function before(rows: readonly Row[]): Promise<void> {
+  async function before(table: string, rows: readonly Row[]): Promise<void> {
     for (const kind of ['regions', 'datasources'] as const) {
       const column = kind === 'regions' ? 'region_id' : 'datasource_id';
       const fresh = new Map<number, string>();
@@ -289,18 +337,21 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
       for (const id of fresh.keys()) known[kind].add(id);
     }
     if (!pg) return;
-    const months = new Map<string, number>();
-    const days: number[] = [];
+    // Staged rows (bulk ingestion) go to their run's staging partition, trips to `trips`.
+    const staged = table === T.staged;
+    const months = new Map<string, { ms: number; ingestion: number }>();
+    const days: string[] = [];
     for (const row of rows) {
       const ms = row.started_at as number;
-      const day = Math.floor(ms / DAY_MS);
+      const ingestion = row.ingestion as number;
+      const day = staged ? `${ingestion}:${Math.floor(ms / DAY_MS)}` : String(Math.floor(ms / DAY_MS));
       if (coveredDays.has(day)) continue;
       days.push(day);
-      const name = monthPartition(ms).name;
-      if (!partitions.has(name)) months.set(name, ms);
+      const name = monthPartition(ms, staged ? stagedParent(ingestion) : T.trips).name;
+      if (!partitions.has(name)) months.set(name, { ms, ingestion });
     }
-    for (const [name, ms] of months) {
-      await store.query(createPartitionSql(ms));
+    for (const [name, { ms, ingestion }] of months) {
+      await store.query(staged ? createStagedMonthSql(ingestion, ms) : createPartitionSql(ms));
       partitions.add(name);
     }
     if (coveredDays.size > 100_000) coveredDays.clear();
@@ -312,7 +363,7 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
     name: store.name,
     migrate: (specs) => store.migrate(specs),
     async write(batch: WriteBatch): Promise<WriteResult> {
-      if (batch.table === T.trips && batch.rows.length > 0) await before(batch.rows);
+      if ((batch.table === T.trips || batch.table === T.staged) && batch.rows.length > 0) await before(batch.table, batch.rows);
       return store.write(batch);
     },
     ...(store.prepare ? { prepare: (batch: WriteBatch) => store.prepare!(batch) } : {}),

@@ -11,7 +11,7 @@ import { ingestFiles } from '../src/ingest.js';
 import { writeTrips } from '../src/gen.js';
 import { T } from '../src/model.js';
 import { latestDatasource, regionsOf } from '../src/queries.js';
-import { killGroup, lastJson, runCli, startCli } from './support/cli.js';
+import { killGroup, lastJson, runCli, startCli, waitForOutput } from './support/cli.js';
 import { fresh, openModel, rollupsAndRecount, storeKinds } from './support/stores.js';
 
 const sample = '/work/shared/data/trips.csv';
@@ -148,16 +148,7 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
       const args = ['ingest', file, '--store', target.url, '--batch', '500', '--json'];
       const first = startCli(args);
       // Kill it (and everything it started) once some batches have committed.
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no progress in time: ${first.stderr()}`)), 60_000);
-        const check = setInterval(() => {
-          if (/persisted [1-9]/.test(first.stderr())) {
-            clearInterval(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        }, 50);
-      });
+      await waitForOutput(first.stderr, /persisted [1-9]/);
       killGroup(first.child, 'SIGKILL');
       expect((await first.result).signal).toBe('SIGKILL');
       const { store } = await openModel(target.url);

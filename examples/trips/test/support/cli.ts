@@ -54,3 +54,20 @@ export function lastJson<T = unknown>(stdout: string): T {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as T;
 }
+
+/** Resolves once `output()` matches `pattern` (checked every 20 ms); rejects after `timeoutMs` with the output so far. */
+export function waitForOutput(output: () => string, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      clearInterval(check);
+      reject(new Error(`no output matching ${pattern} in ${timeoutMs} ms: ${output()}`));
+    }, timeoutMs);
+    const check = setInterval(() => {
+      if (pattern.test(output())) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 20);
+  });
+}
