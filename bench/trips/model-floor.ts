@@ -18,7 +18,14 @@
  * - `fillfactor`: the rollup tables keep free space in their pages (70 %, the narrow ones 50 %), so
  *   that more of the upserts' updates are HOT;
  * - `delta-rollups`: the two wide rollups (area weeks, groups) are appended as per-batch deltas to
- *   tables without an index, folded into the rollups once after the load (that fold is counted).
+ *   tables without an index, folded into the rollups once after the load (that fold is counted);
+ * - `bulk`: `pnpm trips ingest --bulk`'s statements (examples/trips/src/bulk.ts): all rows staged
+ *   first (unlogged, by month), then each month built as its partition in one transaction (distinct
+ *   trips inserted in key order, key and area indexes made by sorting, the table attached, rollups
+ *   counted from it). The index builds run without parallel workers, so that all of the work is
+ *   the backend's CPU;
+ * - `bulk-parallel`: the same with two parallel workers for the index builds (their CPU is not the
+ *   backend's, so only the wall time compares).
  *
  * The backend's CPU (from /proc) divided by the rows is the model's cost per row on one core: no
  * write path built on this model can go below it, and the difference between the three shows what
@@ -30,7 +37,9 @@ import type { Readable, Writable } from 'node:stream';
 // @ts-expect-error pg ships no types here (bench has no @types/pg); used untyped.
 import pg from 'pg';
 import { createPgStore } from '@sluice/store-pg';
-import { createPartitionSql, migrateModel, tableSpecs } from '../../examples/trips/src/model.js';
+import { beginStagingSql, endStagingSql, moveMonthSql } from '../../examples/trips/src/bulk.js';
+import { T, createPartitionSql, createStagedMonthSql, migrateModel, tableSpecs } from '../../examples/trips/src/model.js';
+import type { TripSettings } from '../../examples/trips/src/trip.js';
 import { mergeSql } from '../../packages/store-pg/src/upsert.js';
 import { cpuSecondsOf } from '../lib/proc.js';
 
@@ -41,6 +50,10 @@ const { from: copyFrom, to: copyTo } = require('pg-copy-streams') as { from(sql:
 export interface FloorPart {
   model: FloorModel;
   rows: number;
+  /** Trips a transaction (`month` for the bulk models). */
+  batch: number | 'month';
+  /** The bulk models: seconds of each kind of step. */
+  steps?: BulkSteps;
   seconds: number;
   /** The backend's CPU seconds, when /proc shows it (a server on this machine). */
   serverCpuS: number | undefined;
@@ -52,8 +65,8 @@ const BATCH = 10_000;
 const STAGE = 'floor_stage';
 
 /** The models: the three floors and the variants of the whole model. */
-export type FloorModel = 'key' | 'indexes' | 'model' | 'merged-key' | 'fillfactor' | 'delta-rollups';
-export const FLOOR_MODELS: readonly FloorModel[] = ['key', 'indexes', 'model', 'merged-key', 'fillfactor', 'delta-rollups'];
+export type FloorModel = 'key' | 'indexes' | 'model' | 'merged-key' | 'fillfactor' | 'delta-rollups' | 'bulk' | 'bulk-parallel';
+export const FLOOR_MODELS: readonly FloorModel[] = ['key', 'indexes', 'model', 'merged-key', 'fillfactor', 'delta-rollups', 'bulk', 'bulk-parallel'];
 
 /** How a model differs from the whole one: SQL run after the migration, before any partition exists. */
 interface Change {
@@ -64,6 +77,8 @@ interface Change {
   trigger?: (definition: string) => string;
   /** Run (and counted) after the last batch. */
   after?: string[];
+  /** Loads by month (bulkLoad) instead of merging batch by batch; `parallel`: with parallel index builds. */
+  bulk?: 'serial' | 'parallel';
 }
 
 const WIDE = { area: 'area_weeks', groups: 'trip_groups' };
@@ -99,7 +114,39 @@ const CHANGES: Record<FloorModel, Change> = {
       'TRUNCATE area_delta, groups_delta',
     ],
   },
+  bulk: { sql: [], bulk: 'serial' },
+  'bulk-parallel': { sql: [], bulk: 'parallel' },
 };
+
+/** Seconds the bulk models spent staging the rows, and moving them into `trips` a month at a time. */
+export type BulkSteps = Record<'stage' | 'move', number>;
+
+/** The ingestion id of the bulk models' rows (staged rows are partitioned by it). */
+const BULK_INGESTION = 1;
+
+/**
+ * The `bulk` models: `pnpm trips ingest --bulk`'s own statements (examples/trips/src/bulk.ts), the
+ * rows staged from `src` instead of by COPY. Runs on `target`, counted by the caller; returns the
+ * seconds of each half. `parallel` lets the index builds use PostgreSQL's parallel workers.
+ */
+async function bulkLoad(target: { query(sql: string): Promise<unknown> }, months: readonly number[], columns: string, settings: TripSettings, parallel: boolean): Promise<BulkSteps> {
+  const steps: BulkSteps = { stage: 0, move: 0 };
+  const timed = async (step: keyof BulkSteps, sql: string) => {
+    const started = performance.now();
+    await target.query(sql);
+    steps[step] += (performance.now() - started) / 1000;
+  };
+  await target.query(`SET max_parallel_maintenance_workers = ${parallel ? 2 : 0}`);
+  await target.query('SET max_parallel_workers_per_gather = 0');
+  await timed('stage', beginStagingSql(BULK_INGESTION));
+  for (const ms of months) await timed('stage', createStagedMonthSql(BULK_INGESTION, ms));
+  const staged = columns.replace(/\bingestion\b/, `${BULK_INGESTION}::bigint AS ingestion`);
+  await timed('stage', `INSERT INTO ${T.staged} SELECT ${staged} FROM src ORDER BY rn`);
+  for (const ms of months) await timed('move', moveMonthSql(BULK_INGESTION, ms, settings));
+  await timed('move', endStagingSql(BULK_INGESTION));
+  for (const step of Object.keys(steps) as (keyof BulkSteps)[]) steps[step] = Math.round(steps[step] * 10) / 10;
+  return steps;
+}
 
 /**
  * Measures `models` (default: the three floors) with the trips stored in `sourceUrl` (the first
@@ -113,6 +160,7 @@ export async function modelFloor(
   floorDb: string,
   models: readonly FloorModel[] = ['key', 'indexes', 'model'],
   rows?: number,
+  batch = BATCH,
 ): Promise<FloorPart[]> {
   const parts: FloorPart[] = [];
   for (const model of models) {
@@ -120,8 +168,9 @@ export async function modelFloor(
     await admin(`DROP DATABASE IF EXISTS ${floorDb} WITH (FORCE)`);
     await admin(`CREATE DATABASE ${floorDb}`);
     const store = createPgStore({ connectionString: floorUrl, poolSize: 1 });
+    let settings: TripSettings;
     try {
-      await migrateModel(store);
+      settings = await migrateModel(store);
     } finally {
       await store.close();
     }
@@ -138,7 +187,8 @@ export async function modelFloor(
         const definition = (await target.query("SELECT pg_get_functiondef('trips_rollup'::regproc) AS d")).rows[0].d as string;
         await target.query(change.trigger(definition));
       }
-      for (const { ms } of months.rows as { ms: string }[]) await target.query(createPartitionSql(Number(ms)));
+      const monthMs = (months.rows as { ms: string }[]).map((r) => Number(r.ms));
+      if (!change.bulk) for (const ms of monthMs) await target.query(createPartitionSql(ms));
       await target.query(`CREATE UNLOGGED TABLE src AS SELECT ${columns}, 0::bigint AS rn FROM trips WITH NO DATA`);
       await pipeline(
         source.query(copyTo(`COPY (SELECT ${columns}, row_number() OVER (ORDER BY trip_id) FROM trips${rows === undefined ? '' : ` ORDER BY trip_id LIMIT ${rows}`}) TO STDOUT`)),
@@ -153,9 +203,10 @@ export async function modelFloor(
       const merge = mergeSql('public', change.key ? { ...spec, key: change.key } : spec, STAGE);
       const cpuBefore = cpuSecondsOf(pid);
       const started = performance.now();
-      for (let from = 1; from <= total; from += BATCH) {
+      const steps = change.bulk ? await bulkLoad(target, monthMs, columns, settings, change.bulk === 'parallel') : undefined;
+      if (!change.bulk) for (let from = 1; from <= total; from += batch) {
         await target.query('BEGIN');
-        await target.query(`INSERT INTO pg_temp.${STAGE} SELECT ${columns} FROM src WHERE rn >= $1 AND rn < $2`, [from, from + BATCH]);
+        await target.query(`INSERT INTO pg_temp.${STAGE} SELECT ${columns} FROM src WHERE rn >= $1 AND rn < $2`, [from, from + batch]);
         await target.query(merge);
         await target.query(`TRUNCATE pg_temp.${STAGE}`);
         await target.query('COMMIT');
@@ -175,7 +226,7 @@ export async function modelFloor(
         const sums = (await target.query(`SELECT (SELECT sum(trips) FROM ${WIDE.groups}) AS g, (SELECT sum(trips) FROM ${WIDE.area} WHERE side = 0) AS a`)).rows[0];
         if (Number(sums.g) !== total || Number(sums.a) !== total) throw new Error(`model floor (${model}): rollups count ${sums.g} groups' and ${sums.a} areas' trips of ${total}`);
       }
-      const part = { model, rows: total, seconds: Math.round(seconds * 10) / 10, serverCpuS: serverCpuS === undefined ? undefined : Math.round(serverCpuS * 10) / 10, usPerRow: serverCpuS === undefined ? undefined : Math.round((serverCpuS / total) * 1e7) / 10 };
+      const part: FloorPart = { model, rows: total, batch: change.bulk ? 'month' : batch, ...(steps ? { steps } : {}), seconds: Math.round(seconds * 10) / 10, serverCpuS: serverCpuS === undefined ? undefined : Math.round(serverCpuS * 10) / 10, usPerRow: serverCpuS === undefined ? undefined : Math.round((serverCpuS / total) * 1e7) / 10 };
       console.error(`model floor (${model}): ${JSON.stringify(part)}`);
       parts.push(part);
     } finally {

@@ -68,13 +68,15 @@ const { values } = parseArgs({
     'area-resolution': { type: 'string' },
     /** Transactions in flight in the direct ingestion (`pnpm trips ingest --writers`). */
     writers: { type: 'string', default: '2' },
+    /** Bulk ingestion (`pnpm trips ingest --bulk`): staged, then moved in a month at a time. */
+    bulk: { type: 'boolean', default: false },
     /** Box queries split a boundary cell above this many trips (the old fixed rule) instead of by estimated cost. */
     'split-above': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--area-resolution R] [--writers N] [--split-above N] [--keep] [--queries-only] [--pg URL]
+  console.log(`pnpm bench:trips [--sizes 1000000,10000000,100000000] [--baseline-rows N] [--kafka-rows N] [--runs N] [--floor] [--tuned-server] [--area-levels N] [--area-resolution R] [--writers N] [--bulk] [--split-above N] [--keep] [--queries-only] [--pg URL]
 
 The trips example at scale, into PostgreSQL (--pg, default SLUICE_PG_URL or postgres://postgres@127.0.0.1:5432/postgres).
 For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the psql \\copy ceiling, \`pnpm trips ingest\`
@@ -84,7 +86,7 @@ For each size: the file (generated once into $TMPDIR/sluice-bench-trips), the ps
 --queries-only measures the queries on a kept database. --tuned-server starts a private PostgreSQL for the run
 (data in $TMPDIR, fsync on) with settings for bulk loads on this machine: ${Object.entries(TUNED).map(([k, v]) => `${k}=${v}`).join(', ')};
 it is stopped and removed at the end, or with --keep stopped and kept in $TMPDIR/sluice-bench-trips/pg-tuned for a
-later --queries-only --tuned-server run. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2);
+later --queries-only --tuned-server run. --area-levels N ingests with N coarse levels of the area rollup (default 0), --area-resolution R with cells stored at resolution R (default 8); --writers N with N transactions in flight (default 2); --bulk with \`pnpm trips ingest --bulk\` (staged, then a month at a time; --writers does not apply);
 --split-above N makes box queries split a boundary cell holding more than N trips instead of where estimated cheaper. Results: bench/results/trips-<date>.json. See bench/trips/README.md.`);
   process.exit(0);
 }
@@ -221,7 +223,7 @@ const results: Record<string, unknown> = {
   server: tuned ? { private: true, settings: TUNED } : { url: redact(adminUrl) },
   areaLevels: Number(values['area-levels']),
   areaResolution: Number(values['area-resolution'] ?? 8),
-  writers: Number(values.writers),
+  writers: values.bulk ? 'bulk' : Number(values.writers),
   boundarySplit: splitAbove === undefined ? 'estimated cost' : `above ${splitAbove} trips`,
   sizes: {},
 };
@@ -242,7 +244,7 @@ for (const rows of sizes) {
   const ceiling = await copyCeiling(file, db);
   console.error(`${rows}: psql \\copy ceiling ${ceiling.toFixed(1)} s`);
   const server = serverCpu(adminUrl, { database: db });
-  const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000', '--area-levels', values['area-levels'], ...(values['area-resolution'] ? ['--area-resolution', values['area-resolution']] : []), '--writers', values.writers]);
+  const run = await trips(['ingest', file, '--store', dbUrl(db), '--json', '--batch', '10000', '--area-levels', values['area-levels'], ...(values['area-resolution'] ? ['--area-resolution', values['area-resolution']] : []), ...(values.bulk ? ['--bulk'] : ['--writers', values.writers])]);
   const serverCpuS = await server.stop();
   const counts = JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number>;
   const [{ size }] = (await queryOnce(dbUrl(db), 'SELECT pg_database_size(current_database()) AS size')) as [{ size: string }];
