@@ -83,6 +83,22 @@ describe.skipIf(!pgAvailable)('bulk ingestion on pg', () => {
     }
   }, 120_000);
 
+  it('with finer stored cells and coarse area levels, the rollups a month build counts equal a recount', async () => {
+    const file = join(dir, 'levels.csv');
+    await writeTrips(file, { rows: 3_000, seed: 12 });
+    const target = await freshPg();
+    const { store, settings } = await openModel(target.url, { areaResolution: 10, areaLevels: 2 });
+    try {
+      const counts = await ingestFiles({ store, files: [file], settings, bulk: true }).done;
+      expect(counts.persisted).toBe(distinctLines(file));
+      const { rollups, recount } = await rollupsAndRecount(store);
+      expect(rollups).toEqual(recount);
+    } finally {
+      await store.close();
+      await target.drop();
+    }
+  }, 60_000);
+
   it('a run killed while staging leaves no trip; run again, the counts and rollups are exact, and the dead run is cleared once stale', async () => {
     const target = await freshPg();
     const file = join(dir, 'kill.csv');
