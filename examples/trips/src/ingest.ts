@@ -213,28 +213,45 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
   };
 }
 
+/** Months moved at once: while one month's rollups run, the next one's rows are sorted and indexed. */
+const MOVERS = 2;
+
 /**
- * Bulk ingestion's second half: moves each staged month into `trips` (bulk.ts), reporting as
- * pipeline `move:trips` (read: staged rows moved; persisted: trips that were new). Stops between
- * months when `stopped()` says so. Returns the staged rows of the months moved.
+ * Bulk ingestion's second half: moves each staged month into `trips` (bulk.ts), {@link MOVERS} at
+ * a time, reporting as pipeline `move:trips` (read: staged rows moved; persisted: trips that were
+ * new). Takes no further month once `stopped()` says so, or one has failed (the others finish
+ * first, then that error is thrown). Returns the staged rows of the months moved.
  */
 async function moveStaged(store: Store, ingestion: number, settings: TripSettings, emit: (event: StatusEvent) => void, stopped: () => boolean): Promise<number> {
   const pipeline = 'move:trips';
   const months = await stagedMonths(store, ingestion);
   emit({ pipeline, at: Date.now(), type: 'started' });
+  const before = await newTrips(store, ingestion);
+  let reported = before;
   let moved = 0;
-  let persisted = await newTrips(store, ingestion);
-  const before = persisted;
-  for (const month of months) {
-    if (stopped()) break;
-    const rows = await stagedRows(store, ingestion, month);
-    await store.query(moveMonthSql(ingestion, month, settings));
-    const now = await newTrips(store, ingestion);
-    moved += rows;
-    emit({ pipeline, at: Date.now(), type: 'read', count: rows, total: moved });
-    emit({ pipeline, at: Date.now(), type: 'persisted', count: now - persisted, total: now - before });
-    persisted = now;
-  }
-  emit({ pipeline, at: Date.now(), type: 'done', summary: { read: moved, published: 0, persisted: persisted - before, rejected: 0, stopped: stopped() } });
+  let next = 0;
+  let failed = false;
+  const mover = async () => {
+    while (next < months.length && !stopped() && !failed) {
+      const month = months[next++]!;
+      try {
+        const rows = await stagedRows(store, ingestion, month);
+        await store.query(moveMonthSql(ingestion, month, settings));
+        moved += rows;
+        // Counts read while another month commits may come back out of order: the running total never falls.
+        const now = Math.max(reported, await newTrips(store, ingestion));
+        emit({ pipeline, at: Date.now(), type: 'read', count: rows, total: moved });
+        emit({ pipeline, at: Date.now(), type: 'persisted', count: now - reported, total: now - before });
+        reported = now;
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const ends = await Promise.allSettled(Array.from({ length: Math.min(MOVERS, months.length) }, mover));
+  const failure = ends.find((end): end is PromiseRejectedResult => end.status === 'rejected');
+  if (failure) throw failure.reason;
+  emit({ pipeline, at: Date.now(), type: 'done', summary: { read: moved, published: 0, persisted: reported - before, rejected: 0, stopped: stopped() } });
   return moved;
 }
