@@ -10,7 +10,8 @@
  *   NOTHING`, so the rollup trigger counts only the trips that were really new.
  *
  * Either way the rows and their rollups commit together, and the month's staged rows are dropped
- * in the same transaction. Building a month by sorting costs PostgreSQL about a third of what
+ * in the same transaction. Two months move at once (ingest.ts); their rollup upserts take rows in
+ * the same order (statement by statement, in key order), so they wait for each other, never deadlock. Building a month by sorting costs PostgreSQL about a third of what
  * merging the same trips batch by batch costs (BENCHMARKS.md, fourteenth round).
  *
  * A crash loses only staged rows (unlogged) and months not built yet: a run again reads the files
