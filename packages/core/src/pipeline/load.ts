@@ -66,10 +66,7 @@ interface PreparedLoad {
 }
 
 /** Checks `writers`: a whole number from 1 to 64, above 1 only for writes that may be repeated. */
-function writersOf(options: { writers?: number; mode?: WriteMode; checkpoints?: boolean; incremental?: boolean }): number {
-  if (options.checkpoints === false && options.incremental === true) {
-    throw new ConfigError('load: incremental mode resumes from a saved checkpoint, and checkpoints: false saves none; drop one of them', 'checkpoints');
-  }
+function writersOf(options: { writers?: number; mode?: WriteMode }): number {
   const writers = options.writers ?? 1;
   if (!Number.isInteger(writers) || writers < 1 || writers > 64) {
     throw new ConfigError(`load: writers must be a whole number from 1 to 64, got ${String(writers)}`, 'writers');
@@ -83,6 +80,14 @@ function writersOf(options: { writers?: number; mode?: WriteMode; checkpoints?: 
   return writers;
 }
 
+/** Checks `checkpoints`: whether the load saves (and resumes from) source positions. */
+function savesCheckpoints(options: { checkpoints?: boolean; incremental?: boolean }): boolean {
+  if (options.checkpoints === false && options.incremental === true) {
+    throw new ConfigError('load: incremental mode resumes from a saved checkpoint, and checkpoints: false saves none; drop one of them', 'checkpoints');
+  }
+  return options.checkpoints !== false;
+}
+
 /**
  * Loads a source into a store table. Each batch's rows, dead letters and checkpoint commit in
  * one transaction, so a crash can never leave the cursor ahead of the rows: a re-run resumes
@@ -93,6 +98,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
   const { source, store, table } = options;
   const reporter = new StatusReporter(options.name ?? `load:${source.name}→${table}`);
   const writers = writersOf(options);
+  const saves = savesCheckpoints(options);
   const { batchSize, batchMs, maxBuffered } = batching(options, writers);
   const retryOptions = retrying(options, reporter);
   const stream = options.stream ?? source.name;
@@ -119,7 +125,7 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
       rows,
       deadLetters: batch.letters,
       ...(options.mode ? { mode: options.mode } : {}),
-      ...(checkpoint && options.checkpoints !== false ? { checkpoint: { stream, position: checkpoint } } : {}),
+      ...(checkpoint && saves ? { checkpoint: { stream, position: checkpoint } } : {}),
     };
     store.prepare?.(write);
     // Only the rows are kept (to isolate refused ones): the records and positions die young.
@@ -157,13 +163,13 @@ export function load<T>(options: LoadOptions<T>): PipelineRun {
   /** With several writers, the last batch's checkpoint once every batch has committed. */
   const finalCheckpoint = defer(async () => {
     const last = order?.last();
-    if (last && options.checkpoints !== false) await retry(() => store.write({ rows: [], checkpoint: { stream, position: last } }), { ...retryOptions, operation: `checkpoint of ${stream}` });
+    if (last && saves) await retry(() => store.write({ rows: [], checkpoint: { stream, position: last } }), { ...retryOptions, operation: `checkpoint of ${stream}` });
   });
 
   return startRun(
     reporter,
     (stop$) =>
-      defer(async () => options.from ?? (options.incremental === false || options.checkpoints === false ? undefined : await store.readCheckpoint(stream))).pipe(
+      defer(async () => options.from ?? (options.incremental === false || !saves ? undefined : await store.readCheckpoint(stream))).pipe(
         switchMap((start) =>
           concat(
             processBatches(
