@@ -117,16 +117,17 @@ function rollupStatements(src: string, counted: boolean, settings: TripSettings)
 }
 
 /**
- * PostgreSQL: the upserts of the coarse levels of `area_weeks` (see area-levels.ts), from the
- * statement's new trips or, for a store built before the levels existed, from its finest rows.
+ * PostgreSQL: the upserts of the coarse levels of `area_weeks` (see area-levels.ts), from trips
+ * that are all new (`{ trips: relation }`) or, for a store built before the levels existed, from
+ * its finest rows (`'finest'`).
  */
-function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'area_weeks', resolution: number, src = 'new_trips'): string[] {
+function coarseAreaStatements(levels: readonly number[], from: { trips: string } | 'finest', resolution: number): string[] {
   const upsert = `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`;
   return levels.flatMap((level) =>
-    from === 'new_trips'
+    from !== 'finest'
       ? ([0, 1] as const).map((side) => {
           const parent = parentSql(side === 0 ? 'origin_cell' : 'destination_cell', level);
-          return `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT ${side}, ${parent}, week, count(*) FROM ${src} GROUP BY 2, 3 ORDER BY 2, 3 ${upsert}`;
+          return `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT ${side}, ${parent}, week, count(*) FROM ${from.trips} GROUP BY 2, 3 ORDER BY 2, 3 ${upsert}`;
         })
       : [
           `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT side, ${parentSql('cell', level)}, week, sum(trips) FROM ${T.areaWeeks} ` +
@@ -142,7 +143,7 @@ function coarseAreaStatements(levels: readonly number[], from: 'new_trips' | 'ar
 export function pgRollupStatements(settings: TripSettings, src = 'new_trips'): string[] {
   const rollup = rollupStatements(src, true, settings);
   const levels = areaLevelsOf(settings).slice(1);
-  return [...rollup.wide, ...coarseAreaStatements(levels, 'new_trips', settings.areaResolution, src), ...rollup.narrow];
+  return [...rollup.wide, ...coarseAreaStatements(levels, { trips: src }, settings.areaResolution), ...rollup.narrow];
 }
 
 /** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
@@ -200,7 +201,7 @@ export function pgModelSql(settings: TripSettings): string {
   -- since this one read the settings.
   IF NOT EXISTS (SELECT 1 FROM ${T.settings} WHERE name = 'areaLevels') THEN
     LOCK TABLE ${T.trips} IN SHARE ROW EXCLUSIVE MODE;
-    ${[...coarseAreaStatements(levels, 'area_weeks', settings.areaResolution), `INSERT INTO ${T.settings} (name, value) VALUES ('areaLevels', '${settings.areaLevels}')`].join(';\n    ')};
+    ${[...coarseAreaStatements(levels, 'finest', settings.areaResolution), `INSERT INTO ${T.settings} (name, value) VALUES ('areaLevels', '${settings.areaLevels}')`].join(';\n    ')};
   ELSIF (SELECT value FROM ${T.settings} WHERE name = 'areaLevels') <> '${settings.areaLevels}' THEN
     RAISE EXCEPTION 'table ${T.areaWeeks} was built with other --area-levels than ${settings.areaLevels}; use that value or a new database';
   END IF;
@@ -319,8 +320,12 @@ const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bu
 export function tripsStore(store: Store, names: { regions: Map<number, string>; datasources: Map<number, string> }): Store {
   const pg = dialectOf(store) === 'pg';
   const partitions = new Set<string>();
-  /** Epoch days whose month partition exists (a row's month, without a Date and three ISO strings per row). */
-  const coveredDays = new Set<string>();
+  /**
+   * Epoch days whose month partition exists (a row's month, without a Date and three ISO strings per
+   * row): of `trips`, and of each bulk run's staging.
+   */
+  const coveredDays = new Set<number>();
+  const stagedDays = new Map<number, Set<number>>();
   const known = { regions: new Set<number>(), datasources: new Set<number>() };
 
   async function before(table: string, rows: readonly Row[]): Promise<void> {
@@ -339,23 +344,29 @@ export function tripsStore(store: Store, names: { regions: Map<number, string>; 
     if (!pg) return;
     // Staged rows (bulk ingestion) go to their run's staging partition, trips to `trips`.
     const staged = table === T.staged;
-    const months = new Map<string, { ms: number; ingestion: number }>();
-    const days: string[] = [];
+    // Staged rows are one bulk run's (ingest.ts): the batch's ingestion id is its first row's.
+    const ingestion = staged ? (rows[0]!.ingestion as number) : 0;
+    let covered = coveredDays;
+    if (staged) {
+      covered = stagedDays.get(ingestion) ?? new Set<number>();
+      stagedDays.set(ingestion, covered);
+    }
+    const months = new Map<string, number>();
+    const days: number[] = [];
     for (const row of rows) {
       const ms = row.started_at as number;
-      const ingestion = row.ingestion as number;
-      const day = staged ? `${ingestion}:${Math.floor(ms / DAY_MS)}` : String(Math.floor(ms / DAY_MS));
-      if (coveredDays.has(day)) continue;
+      const day = Math.floor(ms / DAY_MS);
+      if (covered.has(day)) continue;
       days.push(day);
       const name = monthPartition(ms, staged ? stagedParent(ingestion) : T.trips).name;
-      if (!partitions.has(name)) months.set(name, { ms, ingestion });
+      if (!partitions.has(name)) months.set(name, ms);
     }
-    for (const [name, { ms, ingestion }] of months) {
+    for (const [name, ms] of months) {
       await store.query(staged ? createStagedMonthSql(ingestion, ms) : createPartitionSql(ms));
       partitions.add(name);
     }
-    if (coveredDays.size > 100_000) coveredDays.clear();
-    for (const day of days) coveredDays.add(day);
+    if (covered.size > 100_000) covered.clear();
+    for (const day of days) covered.add(day);
   }
 
   return {
