@@ -42,6 +42,8 @@ export interface CsvScannedRow {
   /** 1-based lines the row starts and ends on (they differ when a quoted field holds newlines). */
   readonly startLine: number;
   readonly endLine: number;
+  /** Absolute byte offset of the row's first byte (after any blank lines before it). */
+  readonly startOffset: number;
   /** Absolute byte offset just past the row and its line end. */
   readonly endOffset: number;
   /** The row's raw bytes, for rejects. */
@@ -60,6 +62,7 @@ class RowView implements CsvScannedRow {
   problem: string | undefined;
   startLine = 0;
   endLine = 0;
+  startOffset = 0;
   endOffset = 0;
   window: Buffer = Buffer.alloc(0);
   rowStart = 0;
@@ -273,6 +276,7 @@ export class CsvScanner {
     if (isLineEnd(window, rowStart, rowEnd)) return true; // a blank line
     row.count = count;
     row.problem = problem;
+    row.startOffset = windowOffset + rowStart;
     row.endOffset = windowOffset + rowEnd;
     row.window = window;
     row.rowStart = rowStart;

@@ -25,6 +25,12 @@ export interface CsvSourceOptions extends FileSourceOptions {
    * copy of every row. Rows the source itself refuses always keep their bytes.
    */
   keepRaw?: boolean;
+  /**
+   * Read only the rows that start before this byte offset of the file. With `read(position)` at a
+   * row boundary this reads one byte range of the file, a row cut by `end` included: how several
+   * readers share one file (see {@link csvSplits}).
+   */
+  end?: number;
 }
 
 /** A CSV row as the source yields it: header name → cell value. */
@@ -44,7 +50,7 @@ export function csvSource<T = CsvRecord>(options: CsvSourceOptions): Source<T> {
   checkColumnTypes(types);
   return fileSource<T>('CSV', options, (file, resume, name) => ({
     offset: file.contentStart,
-    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume, headerName: options.headerName, keepRaw: options.keepRaw === true }),
+    parser: new CsvParser<T>({ delimiter, types, name, path: options.path, resume, headerName: options.headerName, keepRaw: options.keepRaw === true, end: options.end ?? Infinity }),
   }));
 }
 
@@ -66,6 +72,8 @@ interface CsvParserOptions {
   resume: Position | undefined;
   headerName: ((name: string) => string) | undefined;
   keepRaw: boolean;
+  /** Rows starting at or after this byte are not read. */
+  end: number;
 }
 
 /** Reads the header, seeks to the resume position if there is one, then turns rows into records. */
@@ -79,10 +87,22 @@ class CsvParser<T> implements ChunkParser<T> {
   private seek: number | undefined;
   private index: number;
   private readonly scanner: CsvScanner;
+  /** True once a row starting at or after `end` was met. */
+  stopped = false;
+  /** Emits the record of a row, or stops at the first row at or after `end`. */
+  private readonly take: (row: CsvScannedRow, out: SourceRecord<T>[]) => boolean;
 
   constructor(private readonly options: CsvParserOptions) {
     this.scanner = new CsvScanner(options.delimiter, 1);
     this.index = (options.resume?.index ?? -1) + 1;
+    this.take = (row, out) => {
+      if (row.startOffset >= options.end) {
+        this.stopped = true;
+        return false;
+      }
+      out.push(this.toRecord(row));
+      return true;
+    };
   }
 
   /** Takes the header first, then emits the complete rows of `window`; see {@link ChunkParser.parse}. */
@@ -99,12 +119,12 @@ class CsvParser<T> implements ChunkParser<T> {
       }
     }
     const rows = window.subarray(consumed);
-    return consumed + this.scanner.scan(rows, windowOffset + consumed, (row) => void out.push(this.toRecord(row)));
+    return consumed + this.scanner.scan(rows, windowOffset + consumed, (row) => this.take(row, out));
   }
 
   /** Handles a last row without line end; see {@link ChunkParser.finish}. */
   finish(rest: Buffer, restOffset: number, out: SourceRecord<T>[]): void {
-    this.scanner.finish(rest, restOffset, (row) => (this.header === undefined ? this.takeHeader(row) : void out.push(this.toRecord(row))));
+    this.scanner.finish(rest, restOffset, (row) => (this.header === undefined ? this.takeHeader(row) : this.take(row, out)));
   }
 
   /** Where to continue after the header when resuming; see {@link ChunkParser.takeSeek}. */

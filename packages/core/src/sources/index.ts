@@ -3,6 +3,7 @@ export { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES, type FileSourceOptions } 
 export { jsonArraySource, type JsonArraySourceOptions } from './json-array-source.js';
 export { ndjsonSource, type NdjsonSourceOptions } from './ndjson-source.js';
 export { csvSource, type CsvRecord, type CsvSourceOptions } from './csv-source.js';
+export { csvSplits, type CsvRange } from './csv-split.js';
 export type { CsvColumnType, CsvPoint, CsvValue } from './csv-types.js';
 export { parseWktPoint } from './csv-types.js';
 export { generatorSource, type GeneratorSourceOptions } from './generator-source.js';
