@@ -1,6 +1,7 @@
 /**
  * `pnpm trips COMMAND [options]`: trip files ingested on demand, grouped, and asked about. See `usage`.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError, type Store } from '@sluice/core';
 import {
   choiceOption,
@@ -42,6 +43,8 @@ export const usage = `Usage: pnpm trips COMMAND [options]
   --writers N        direct ingestion: transactions in flight at once (default 2 on PostgreSQL, 1 on SQLite)
   --bulk             direct ingestion into PostgreSQL: stage all rows first, then move them in a month at a
                      time, building new months by sorting (faster for large loads; files are read whole)
+  --readers N        --bulk: read a file of at least N × 64 MB in N byte ranges at once, each but the first
+                     in a process of its own (default: the number of CPUs, at most 4)
   -h, --help         this text`;
 
 const commonOptions = {
@@ -75,7 +78,7 @@ function print(json: boolean, value: unknown, text: () => string): void {
 async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> {
   const { values, positionals } = parseCommandLine(argv, {
     usage,
-    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, writers: { type: 'string' }, bulk: { type: 'boolean' }, 'visibility-ms': { type: 'string' } },
+    options: { ...commonOptions, broker: { type: 'string' }, consumers: { type: 'string' }, batch: { type: 'string' }, writers: { type: 'string' }, bulk: { type: 'boolean' }, readers: { type: 'string' }, 'visibility-ms': { type: 'string' } },
     positionals: { min: 1, max: 10_000, names: 'FILE' },
   });
   const batchSize = integerOption('batch', values.batch, { min: 1, max: 100_000 }) ?? 5000;
@@ -101,7 +104,18 @@ async function ingestCommand(argv: string[], shutdown: Shutdown): Promise<void> 
     if (values.consumers !== undefined) throw new ConfigError('--consumers needs --broker', 'consumers');
     const writers = integerOption('writers', values.writers, { min: 1, max: 16 });
     if (values.bulk && writers !== undefined) throw new ConfigError('--writers is for ingestion without --bulk, which stages through one COPY stream', 'writers');
-    const run = ingestFiles({ store, files: positionals, settings, batchSize, ...(writers ? { writers } : {}), ...(values.bulk ? { bulk: true } : {}) });
+    const readerCount = integerOption('readers', values.readers, { min: 1, max: 64 });
+    if (readerCount !== undefined && !values.bulk) throw new ConfigError('--readers is for --bulk; without it, scale with --writers', 'readers');
+    const readers = values.bulk
+      ? {
+          count: readerCount ?? Math.min(4, availableParallelism()),
+          storeUrl: values.store ?? process.env.SLUICE_STORE ?? DEFAULT_STORE,
+          command: [...process.execArgv, process.argv[1]!],
+          // Tests make small files split; see staging.ts.
+          ...(process.env.SLUICE_TRIPS_MIN_RANGE_BYTES ? { minRangeBytes: Number(process.env.SLUICE_TRIPS_MIN_RANGE_BYTES) } : {}),
+        }
+      : undefined;
+    const run = ingestFiles({ store, files: positionals, settings, batchSize, ...(writers ? { writers } : {}), ...(values.bulk ? { bulk: true, readers } : {}) });
     shutdown.track({ status$: run.status$, done: run.done, stop: () => run.stop() } as never);
     const view = createProgressView();
     const totals: Record<string, { bytes: number }> = {};
@@ -181,6 +195,7 @@ const commands: Record<string, (argv: string[], shutdown: Shutdown) => Promise<v
   serve: async (argv, shutdown) => (await import('./serve.js')).serveCommand(argv, shutdown),
   gen: async (argv) => (await import('./gen.js')).genCommand(argv),
   consume: async (argv, shutdown) => (await import('./consume.js')).consumeCommand(argv, shutdown),
+  'stage-range': async (argv, shutdown) => (await import('./stage-range-command.js')).stageRangeCommand(argv, shutdown),
 };
 
 void runMain('trips', async () => {
@@ -189,7 +204,7 @@ void runMain('trips', async () => {
     parseCommandLine(['--help'], { usage, options: {} });
   }
   const run = commands[command!];
-  if (run === undefined) throw new ConfigError(`unknown command "${command}"; use one of ${Object.keys(commands).filter((c) => c !== 'consume').join(', ')}`, 'command');
+  if (run === undefined) throw new ConfigError(`unknown command "${command}"; use one of ${Object.keys(commands).filter((c) => c !== 'consume' && c !== 'stage-range').join(', ')}`, 'command');
   const shutdown = createShutdown();
   try {
     await run(rest, shutdown);

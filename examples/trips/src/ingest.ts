@@ -7,9 +7,10 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
-import { ConfigError, csvSource, load, SourceError, type CsvRecord, type PipelineRun, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
+import { ConfigError, csvSource, load, SourceError, type CsvRecord, type PipelineSummary, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
 import { beginStagingSql, endStagingSql, heartbeatSql, moveMonthSql, stagedMonths, stagedRows } from './bulk.js';
 import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
+import { stageFile } from './staging.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
 
 /** The counts an ingestion ends with. */
@@ -28,8 +29,8 @@ const CSV_TYPES = { origin_coord: 'point', destination_coord: 'point' } as const
  * and surrounding spaces (`Region ` is `region`), the coordinates read as WKT points, and each row's
  * bytes kept for the dead letter of a row the trip schema refuses.
  */
-export function tripsCsv(path: string, name: string): Source<CsvRecord> {
-  return csvSource({ path, name, types: CSV_TYPES, headerName: (column) => column.trim().toLowerCase(), keepRaw: true });
+export function tripsCsv(path: string, name: string, end?: number): Source<CsvRecord> {
+  return csvSource({ path, name, types: CSV_TYPES, headerName: (column) => column.trim().toLowerCase(), keepRaw: true, ...(end === undefined ? {} : { end }) });
 }
 
 /** A fresh ingestion id: 52 random bits (ids are only compared, never ordered). */
@@ -49,6 +50,21 @@ export function nameBook(): { regions: Map<number, string>; datasources: Map<num
       if (datasources.size > 100_000) datasources.clear();
       regions.set(nameId(trip.region), trip.region);
       datasources.set(nameId(trip.datasource), trip.datasource);
+    },
+  };
+}
+
+/**
+ * The store that trips of an ingestion are written through (dimension rows and partitions made as
+ * they are needed: model.ts's `tripsStore`), and the row of a trip.
+ */
+export function tripWriter(store: Store, ingestion: number, settings: TripSettings): { store: Store; toRow: (trip: Trip) => Row } {
+  const book = nameBook();
+  return {
+    store: tripsStore(store, book),
+    toRow: (trip) => {
+      book.note(trip);
+      return tripRow(trip, ingestion, settings);
     },
   };
 }
@@ -108,6 +124,12 @@ export interface IngestFilesOptions {
    * that hold no trips yet by sorting (bulk.ts). Reads each file whole (no resuming a file).
    */
   bulk?: boolean;
+  /**
+   * Bulk: read a large file in this many byte ranges at once, the first in this process and each
+   * other one in a process started with `command` (node's arguments up to the trips CLI script)
+   * that writes to `storeUrl` (staging.ts). Without it, one reader.
+   */
+  readers?: { count: number; storeUrl: string; command: readonly string[]; minRangeBytes?: number };
 }
 
 /** A running ingestion of several files: its status, the current run (for stop), and its end. */
@@ -128,16 +150,11 @@ export interface FilesRun {
 export function ingestFiles(options: IngestFilesOptions): FilesRun {
   const ingestion = options.ingestion ?? newIngestionId();
   const writers = options.writers ?? (dialectOf(options.store) === 'pg' ? 2 : 1);
-  const book = nameBook();
-  const store = tripsStore(options.store, book);
+  const { store, toRow } = tripWriter(options.store, ingestion, options.settings);
   const status = new Subject<StatusEvent>();
   const sizes = new Map<string, number>();
-  let current: PipelineRun | undefined;
+  let current: { stop(): Promise<unknown> } | undefined;
   let stopped = false;
-  const toRow = (trip: Trip): Row => {
-    book.note(trip);
-    return tripRow(trip, ingestion, options.settings);
-  };
 
   const bulk = options.bulk === true;
   if (bulk && dialectOf(options.store) !== 'pg') {
@@ -162,20 +179,29 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
         const name = options.label?.(path) ?? path;
         const pipeline = `${bulk ? 'stage' : 'ingest'}:${name}`;
         sizes.set(pipeline, size);
-        const source = tripsCsv(path, name);
-        current = load<Trip>({
-          source,
-          store,
-          schema: tripSchema,
-          toRow,
-          stream,
-          name: pipeline,
-          ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-          // Staged rows are lost in a crash: no checkpoint may promise them.
-          ...(bulk ? { table: T.staged, checkpoints: false, writers: 1 } : { table: T.trips, incremental: options.resume !== false, writers }),
-        });
-        const subscription = current.status$.subscribe({ next: emit });
-        const summary = await current.done.finally(() => subscription.unsubscribe());
+        let summary: PipelineSummary;
+        if (bulk) {
+          const readers = options.readers && { ...options.readers, ingestion, size };
+          const staging = await stageFile({ store, toRow, path, name, stream, pipeline, ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(readers ? { readers } : {}) }, emit);
+          current = staging;
+          summary = await staging.done;
+        } else {
+          const run = load<Trip>({
+            source: tripsCsv(path, name),
+            store,
+            schema: tripSchema,
+            toRow,
+            stream,
+            name: pipeline,
+            ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+            table: T.trips,
+            incremental: options.resume !== false,
+            writers,
+          });
+          current = run;
+          const subscription = run.status$.subscribe({ next: emit });
+          summary = await run.done.finally(() => subscription.unsubscribe());
+        }
         totals.read += summary.read;
         totals.rejected += summary.rejected;
         if (!bulk && !summary.stopped) await options.store.write({ rows: [], checkpoint: { stream, position: {} } });

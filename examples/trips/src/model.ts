@@ -240,10 +240,17 @@ export function stagedParent(ingestion: number): string {
   return `${T.staged}_${ingestion}`;
 }
 
-/** Creates the unlogged month partition of a bulk ingestion's staged rows, if it does not exist. */
+/**
+ * Creates the unlogged month partition of a bulk ingestion's staged rows, if it does not exist
+ * (the processes reading ranges of one file race for it, like writers of `trips` do).
+ */
 export function createStagedMonthSql(ingestion: number, ms: number): string {
   const p = monthPartition(ms, stagedParent(ingestion));
-  return `CREATE UNLOGGED TABLE IF NOT EXISTS ${p.name} PARTITION OF ${stagedParent(ingestion)} FOR VALUES FROM ('${p.from}') TO ('${p.to}')`;
+  return `DO $do$ BEGIN
+  ${monthLockSql(p.name)};
+  CREATE UNLOGGED TABLE IF NOT EXISTS ${p.name} PARTITION OF ${stagedParent(ingestion)} FOR VALUES FROM ('${p.from}') TO ('${p.to}');
+EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
+END $do$`;
 }
 
 /** Which engine a store speaks. */

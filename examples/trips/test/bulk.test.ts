@@ -3,6 +3,7 @@
  * months built and months merged in one run, no trip counted twice, nothing staged left behind,
  * and a run killed mid-way then run again.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,69 @@ describe.skipIf(!pgAvailable)('bulk ingestion on pg', () => {
     }
   }, 60_000);
 
+  it('read in byte ranges by several processes: the same counts, dead letters on the lines of the file, trips and rollups', async () => {
+    const file = join(dir, 'ranges.csv');
+    await writeTrips(file, { rows: 9_000, seed: 21 });
+    const distinct = distinctLines(file);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    // Bad rows all over the file, one of them quoted over three lines, and one not ASCII.
+    const bad = ['Prague,POINT (14.4),POINT (14.5 50.1),2018-05-28 09:03:41,funny_car', '"Tu\nrin\n",POINT (7.6 45.0),POINT (7.7 45.1),2018-05-28 09:00:00', 'Brno,POINT (16.6 49.2),POINT (16.7 49.2),2018-13-01 00:00:00,čistá_jízda'];
+    for (let k = 0; k < 12; k++) lines.splice(1 + k * 700, 0, bad[k % 3]!);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const rangedDb = await freshPg();
+    const wholeDb = await freshPg();
+    const whole = await openModel(wholeDb.url);
+    try {
+      const run = await runCli(['ingest', file, '--store', rangedDb.url, '--bulk', '--readers', '3', '--batch', '700', '--json'], 120_000, { SLUICE_TRIPS_MIN_RANGE_BYTES: '1' });
+      expect(run.code, run.stderr).toBe(0);
+      const counts = lastJson(run.stdout);
+      expect(counts).toEqual({ read: 9_012, persisted: distinct, rejected: 12, duplicates: 9_000 - distinct });
+      // Two processes besides the command's own read a range each.
+      expect(run.stderr.match(/trips-stage-usage/g)).toHaveLength(2);
+      expect(await ingestFiles({ store: whole.store, files: [file], settings: whole.settings, bulk: true }).done).toEqual(counts);
+      const { store } = await openModel(rangedDb.url);
+      try {
+        const where = (letters: Awaited<ReturnType<Store['readDeadLetters']>>) => letters.map((l) => `${l.position?.line} ${l.reason} ${l.payload}`).sort();
+        const ranged = await store.readDeadLetters(file);
+        expect(ranged).toHaveLength(12);
+        expect(where(ranged)).toEqual(where(await whole.store.readDeadLetters(file)));
+        const split = await rollupsAndRecount(store);
+        expect(split.rollups).toEqual(split.recount);
+        expect(split.rollups).toEqual((await rollupsAndRecount(whole.store)).rollups);
+        expect(await leftStaged(store)).toBe(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await whole.store.close();
+      for (const db of [rangedDb, wholeDb]) await db.drop();
+    }
+  }, 180_000);
+
+  it('a reader of a range that dies fails the ingestion: nothing moved, nothing left staged, and why', async () => {
+    const target = await freshPg();
+    const file = join(dir, 'reader-dies.csv');
+    await writeTrips(file, { rows: 60_000, seed: 22 });
+    try {
+      const run = startCli(['ingest', file, '--store', target.url, '--bulk', '--readers', '2', '--batch', '500', '--json'], { SLUICE_TRIPS_MIN_RANGE_BYTES: '1' });
+      await waitForOutput(run.stderr, /stage:.*read [1-9]/);
+      const reader = execFileSync('pgrep', ['-f', `stage-range ${file}`]).toString().trim().split('\n')[0];
+      process.kill(Number(reader), 'SIGKILL');
+      const result = await run.result;
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/the reader of bytes \d+-\d+ of .*reader-dies\.csv ended \(SIGKILL\) before it finished/);
+      const { store } = await openModel(target.url);
+      try {
+        expect(await count(store, `SELECT count(*) AS n FROM ${T.trips}`)).toBe(0);
+        expect(await leftStaged(store)).toBe(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await target.drop();
+    }
+  }, 120_000);
+
   it('a run killed while staging leaves no trip; run again, the counts and rollups are exact, and the dead run is cleared once stale', async () => {
     const target = await freshPg();
     const file = join(dir, 'kill.csv');
@@ -152,6 +216,9 @@ describe('bulk ingestion refused', () => {
         expect(result.code, result.stderr).toBe(2);
         expect(result.stderr).toMatch(why);
       }
+      const readers = await runCli(['ingest', sample, '--store', sqlite.url, '--readers', '2']);
+      expect(readers.code, readers.stderr).toBe(2);
+      expect(readers.stderr).toMatch(/--readers is for --bulk/);
     } finally {
       await sqlite.drop();
     }
