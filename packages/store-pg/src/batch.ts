@@ -3,6 +3,7 @@
  * and encoded before any I/O, so bad input is refused before a connection is even taken.
  */
 import { batchCheckpoints, quoteIdentifier, replaceProblem, type Checkpoint, type DeadLetter, type TableSpec, type WriteBatch, type WriteMode } from '@sluice/core';
+import { encodeCopyBinary } from './copy-binary.js';
 import { CopyValueError, FIELD_ENCODERS, RowEncodingError, copyPlan, encodeCopyRows, type CopyPlan } from './copy-encode.js';
 import { PG_TYPES, createStagingSql, qualify } from './ddl.js';
 import { refusal, type FailureContext } from './errors.js';
@@ -17,10 +18,14 @@ export interface CompiledTable {
   /** Name of the session staging table of this spec (in `pg_temp`). */
   staging: string;
   createStaging: string;
-  copyIntoStaging: string;
-  copyIntoTable: string;
+  /** COPY statements by format of the batch (see `PreparedBatch.format`). */
+  copyIntoStaging: Record<CopyFormat, string>;
+  copyIntoTable: Record<CopyFormat, string>;
   merge: string;
 }
+
+/** How a batch's rows are encoded: COPY binary when every value has an exact binary form, else text. */
+export type CopyFormat = 'text' | 'binary';
 
 /** Compiles the write statements of a migrated spec. */
 export function compileTable(schema: string, spec: TableSpec, checksum: string, staging: string): CompiledTable {
@@ -31,8 +36,8 @@ export function compileTable(schema: string, spec: TableSpec, checksum: string, 
     plan: copyPlan(spec),
     staging,
     createStaging: createStagingSql(staging, spec),
-    copyIntoStaging: copyFromSql(stagingTarget(staging), names),
-    copyIntoTable: copyFromSql(qualify(schema, spec.name), names),
+    copyIntoStaging: { text: copyFromSql(stagingTarget(staging), names), binary: copyFromSql(stagingTarget(staging), names, 'binary') },
+    copyIntoTable: { text: copyFromSql(qualify(schema, spec.name), names), binary: copyFromSql(qualify(schema, spec.name), names, 'binary') },
     merge: mergeSql(schema, spec, staging),
   };
 }
@@ -41,8 +46,9 @@ export function compileTable(schema: string, spec: TableSpec, checksum: string, 
 export interface PreparedBatch {
   mode: WriteMode;
   context: FailureContext;
-  /** COPY text of the rows (de-duplicated on the key for merges). */
-  chunks: string[];
+  /** The rows (de-duplicated on the key for merges) as COPY data of `format`. */
+  chunks: string[] | Buffer[];
+  format: CopyFormat;
   /** Rows in `chunks`. */
   count: number;
   deadLetters: readonly DeadLetter[];
@@ -114,10 +120,13 @@ export function prepareBatch(table: CompiledTable | undefined, batch: WriteBatch
     if (batch.rows.length > 0) {
       throw refusal(context, `${batch.rows.length} rows came without a table: name the table they go to`);
     }
-    return { ...extras, chunks: [], count: 0 };
+    return { ...extras, chunks: [], count: 0, format: 'text' };
   }
   try {
-    return { ...extras, ...encodeCopyRows(table.plan, batch.rows, { dedupe: mode === 'merge' }) };
+    const dedupe = mode === 'merge';
+    const binary = encodeCopyBinary(table.plan, batch.rows, { dedupe });
+    if (binary !== undefined) return { ...extras, ...binary, format: 'binary' };
+    return { ...extras, ...encodeCopyRows(table.plan, batch.rows, { dedupe }), format: 'text' };
   } catch (error) {
     if (error instanceof RowEncodingError) throw refusal(context, error.message, error);
     throw error;

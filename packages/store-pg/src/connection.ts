@@ -157,8 +157,8 @@ export function connectionMayBeBroken(error: unknown): boolean {
   return state === undefined || state.startsWith('08') || state.startsWith('57P');
 }
 
-/** Streams ready-made COPY text chunks into `COPY … FROM STDIN`; resolves with the rows copied. */
-export async function copyChunks(client: PoolClient, sql: string, chunks: readonly string[]): Promise<number> {
+/** Streams ready-made COPY data (text or binary chunks) into `COPY … FROM STDIN`; resolves with the rows copied. */
+export async function copyChunks(client: PoolClient, sql: string, chunks: readonly string[] | readonly Buffer[]): Promise<number> {
   const stream = client.query(copyFrom(sql));
   await pipeline(Readable.from(chunks, { objectMode: false }), stream);
   return stream.rowCount;

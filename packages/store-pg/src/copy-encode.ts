@@ -186,6 +186,7 @@ export const FIELD_ENCODERS: Readonly<Record<ColumnType, FieldEncoder>> = {
 export interface CopyPlan {
   readonly table: string;
   readonly names: readonly string[];
+  readonly types: readonly ColumnType[];
   readonly encoders: readonly FieldEncoder[];
   readonly nullable: readonly boolean[];
   readonly isKey: readonly boolean[];
@@ -198,6 +199,7 @@ export function copyPlan(spec: TableSpec): CopyPlan {
   return {
     table: spec.name,
     names: spec.columns.map((c) => c.name),
+    types: spec.columns.map((c) => c.type),
     encoders: spec.columns.map((c) => FIELD_ENCODERS[c.type]),
     nullable: spec.columns.map((c) => c.nullable === true && !keys.has(c.name)),
     isKey: spec.columns.map((c) => keys.has(c.name)),

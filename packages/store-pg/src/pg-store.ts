@@ -138,7 +138,7 @@ export function createPgStore(options: PgStoreOptions): Store {
   /** Sends the rows of a prepared batch: COPY into the table, or into staging then (with the COMMIT) upsert. */
   async function sendRows(client: PoolClient, table: CompiledTable, batch: PreparedBatch, hooks: TransactionHooks): Promise<void> {
     if (batch.mode === 'append') {
-      await copyChunks(client, table.copyIntoTable, batch.chunks);
+      await copyChunks(client, table.copyIntoTable[batch.format], batch.chunks);
       return;
     }
     let ready = staged.get(client);
@@ -149,7 +149,7 @@ export function createPgStore(options: PgStoreOptions): Store {
         ready.add(table.staging);
       });
     }
-    await copyChunks(client, table.copyIntoStaging, batch.chunks);
+    await copyChunks(client, table.copyIntoStaging[batch.format], batch.chunks);
     hooks.withCommit(table.merge);
   }
 

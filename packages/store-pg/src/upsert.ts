@@ -4,9 +4,9 @@
 import { quoteIdentifier, type TableSpec } from '@sluice/core';
 import { columnList, qualify } from './ddl.js';
 
-/** `COPY target (columns) FROM STDIN` in text format; `target` is already quoted. */
-export function copyFromSql(target: string, columns: readonly string[]): string {
-  return `COPY ${target} (${columnList(columns)}) FROM STDIN`;
+/** `COPY target (columns) FROM STDIN` in text format, or binary; `target` is already quoted. */
+export function copyFromSql(target: string, columns: readonly string[], format: 'text' | 'binary' = 'text'): string {
+  return `COPY ${target} (${columnList(columns)}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
 }
 
 /** The quoted name of a session's staging table (it lives in `pg_temp`). */
