@@ -1,6 +1,8 @@
 /** The pure pieces of a trip: datetime parsing (fast and full paths agree) and names. */
 import { describe, expect, it } from 'vitest';
-import { nameId, nameKey, parseDatetime } from '../src/trip.js';
+import { z } from 'zod';
+import { formatIssues } from '@sluice/core';
+import { nameId, nameKey, parseDatetime, tripSchema, type Point } from '../src/trip.js';
 
 describe('parseDatetime', () => {
   it('reads valid times as UTC epoch ms, with a space or a T, trimmed', () => {
@@ -64,5 +66,59 @@ describe('names', () => {
     expect(nameKey('  Hamburg   Mitte ')).toBe('hamburg mitte');
     expect(nameId('HAMBURG mitte')).toBe(nameId(' hamburg  Mitte'));
     expect(nameId('Hamburg')).not.toBe(nameId('Prague'));
+  });
+});
+
+describe('tripSchema', () => {
+  /** The rules as a zod object of refinements (how they were first written): the oracle. */
+  const display = (name: string) => name.normalize('NFC').trim().replace(/\s+/g, ' ');
+  const name = (what: string) =>
+    z
+      .string({ message: `required: the ${what}` })
+      .transform(display)
+      .refine((text) => text.length > 0, { message: `the ${what} is empty` })
+      .refine((text) => text.length <= 200, { message: `the ${what} is longer than 200 characters` });
+  const point = z.custom<Point>((v) => typeof v === 'object' && v !== null && typeof (v as Point).lon === 'number' && typeof (v as Point).lat === 'number', {
+    message: 'required: a POINT (lon lat)',
+  });
+  const oracle = z
+    .object({ region: name('region'), origin_coord: point, destination_coord: point, datetime: z.string({ message: 'required: the datetime' }), datasource: name('datasource') })
+    .transform((row, context) => {
+      const at = parseDatetime(row.datetime);
+      if (typeof at === 'string') {
+        context.addIssue({ code: 'custom', path: ['datetime'], message: at });
+        return z.NEVER;
+      }
+      return { region: row.region, datasource: row.datasource, origin: row.origin_coord, destination: row.destination_coord, at };
+    });
+  const outcome = (schema: z.ZodType, value: unknown) => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? { trip: parsed.data } : { issues: formatIssues(parsed.error) };
+  };
+
+  it('accepts and refuses exactly what the rules as a zod object do, naming every wrong field in column order', () => {
+    const good = { region: '  Prague ', origin_coord: { lon: 14.4, lat: 50 }, destination_coord: { lon: 14.5, lat: 50.1 }, datetime: '2018-05-28 09:03:40', datasource: 'funny  car' };
+    const cases: unknown[] = [
+      good,
+      { ...good, region: '   ' },
+      { ...good, region: 'x'.repeat(201) },
+      { ...good, region: 'x'.repeat(200), datasource: 'e\u0301' },
+      { ...good, region: undefined },
+      { ...good, region: 5 },
+      { ...good, origin_coord: 'POINT (1 2)' },
+      { ...good, destination_coord: { lon: 1 } },
+      { ...good, datetime: '2018-02-30 09:03:43' },
+      { ...good, datetime: 'yesterday' },
+      { ...good, datetime: '2018-05-28T09:03:40.5+02:00' },
+      { ...good, datetime: undefined },
+      { region: '', origin_coord: null, destination_coord: {}, datetime: 7, datasource: '' },
+      { region: '', datetime: 'not a time' },
+      {},
+    ];
+    for (const value of cases) expect(outcome(tripSchema, value), JSON.stringify(value)).toEqual(outcome(oracle, value));
+    expect(outcome(tripSchema, good)).toEqual({ trip: { region: 'Prague', datasource: 'funny car', origin: { lon: 14.4, lat: 50 }, destination: { lon: 14.5, lat: 50.1 }, at: Date.UTC(2018, 4, 28, 9, 3, 40) } });
+    expect(outcome(tripSchema, cases[12])).toEqual({
+      issues: ['region: the region is empty', 'origin_coord: required: a POINT (lon lat)', 'destination_coord: required: a POINT (lon lat)', 'datetime: required: the datetime', 'datasource: the datasource is empty'],
+    });
   });
 });
