@@ -4,15 +4,17 @@
  * trigger, no WAL), then each month is moved into `trips` in one transaction:
  *
  * - a month with no partition yet is **built**: its distinct trips inserted in key order into a
- *   new table, the key and the two area indexes made by sorting, the table attached as the month's
- *   partition, and the rollups counted from it with the trigger's own statements;
+ *   new table, the key and the two area indexes made by sorting, the rollups counted from it with
+ *   the trigger's own statements, and the table attached as the month's partition;
  * - a month that has a partition is **merged**: its distinct trips inserted with `ON CONFLICT DO
  *   NOTHING`, so the rollup trigger counts only the trips that were really new.
  *
  * Either way the rows and their rollups commit together, and the month's staged rows are dropped
- * in the same transaction. Two months move at once (ingest.ts); their rollup upserts take rows in
- * the same order (statement by statement, in key order), so they wait for each other, never deadlock. Building a month by sorting costs PostgreSQL about a third of what
- * merging the same trips batch by batch costs (BENCHMARKS.md, fourteenth round).
+ * in the same transaction. Two months move at once (ingest.ts), never two neighbours while others
+ * are left ({@link nextMonth}); their rollup upserts take rows in the same order (statement by
+ * statement, in key order), so they wait for each other, never deadlock. Building a month by
+ * sorting costs PostgreSQL about a third of what merging the same trips batch by batch costs
+ * (BENCHMARKS.md, fourteenth round).
  *
  * A crash loses only staged rows (unlogged) and months not built yet: a run again reads the files
  * from the start, and finds the trips of months already built as duplicates. Staged rows of a run
@@ -86,11 +88,13 @@ export function moveMonthSql(ingestion: number, month: number, settings: TripSet
     ALTER TABLE ${part.name} ADD PRIMARY KEY (started_at, trip_id);
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.origin};
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.destination};
-    -- The constraint spares the attach a scan of the rows; it has no use after.
+    ${pgRollupStatements(settings, part.name).join(';\n    ')};
+    -- Attached last: the attach locks trips against another attach until this commits, so the
+    -- other month moving at once builds and counts meanwhile. The constraint spares the attach a
+    -- scan of the rows; it has no use after.
     ALTER TABLE ${part.name} ADD CONSTRAINT ${part.name}_range CHECK (started_at >= '${part.from}' AND started_at < '${part.to}');
     ALTER TABLE ${T.trips} ATTACH PARTITION ${part.name} FOR VALUES ${range};
     ALTER TABLE ${part.name} DROP CONSTRAINT ${part.name}_range;
-    ${pgRollupStatements(settings, part.name).join(';\n    ')};
   ELSE
     INSERT INTO ${T.trips} (${COLUMNS}) ${distinct} ON CONFLICT (started_at, trip_id) DO NOTHING;
   END IF;
@@ -98,3 +102,19 @@ export function moveMonthSql(ingestion: number, month: number, settings: TripSet
   ${heartbeatSql(ingestion)};
 END $do$`;
 }
+
+/** The calendar index of a month (UTC): months a week can span are one apart. */
+const monthIndex = (ms: number) => new Date(ms).getUTCFullYear() * 12 + new Date(ms).getUTCMonth();
+
+/**
+ * Which of the months still to move (oldest first) to move next while `moving` are: the first that
+ * is not next to one of them. Two neighbouring months share a week, so their rollup upserts meet on
+ * that week's rows from the first statement on, and the second waits for the first's commit; months
+ * apart meet only on rows every month updates (the groups, the datasource and ingestion counts).
+ * When every month left is a neighbour, the oldest. Pure; `undefined` when none is left.
+ */
+export function nextMonth(left: readonly number[], moving: Iterable<number>): number | undefined {
+  const busy = [...moving].map(monthIndex);
+  return left.find((month) => !busy.some((other) => Math.abs(monthIndex(month) - other) === 1)) ?? left[0];
+}
+

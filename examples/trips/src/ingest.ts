@@ -8,7 +8,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Subject, type Observable } from 'rxjs';
 import { ConfigError, csvSource, load, SourceError, type CsvRecord, type PipelineSummary, type Row, type Source, type StatusEvent, type Store } from '@sluice/core';
-import { beginStagingSql, endStagingSql, heartbeatSql, moveMonthSql, stagedMonths, stagedRows } from './bulk.js';
+import { beginStagingSql, endStagingSql, heartbeatSql, moveMonthSql, nextMonth, stagedMonths, stagedRows } from './bulk.js';
 import { T, analyzeModel, dialectOf, tripsStore } from './model.js';
 import { stageFile } from './staging.js';
 import { nameId, tripRow, tripSchema, type Trip, type TripSettings } from './trip.js';
@@ -239,7 +239,7 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
   };
 }
 
-/** Months moved at once: while one month's rollups run, the next one's rows are sorted and indexed. */
+/** Months moved at once, never two neighbours while others are left (bulk.ts `nextMonth`): while one month's rollups run, another's rows are sorted and indexed. */
 const MOVERS = 2;
 
 /**
@@ -255,11 +255,14 @@ async function moveStaged(store: Store, ingestion: number, settings: TripSetting
   const before = await newTrips(store, ingestion);
   let reported = before;
   let moved = 0;
-  let next = 0;
+  const left = [...months];
+  const moving = new Set<number>();
   let failed = false;
   const mover = async () => {
-    while (next < months.length && !stopped() && !failed) {
-      const month = months[next++]!;
+    while (left.length > 0 && !stopped() && !failed) {
+      const month = nextMonth(left, moving)!;
+      left.splice(left.indexOf(month), 1);
+      moving.add(month);
       try {
         const rows = await stagedRows(store, ingestion, month);
         await store.query(moveMonthSql(ingestion, month, settings));
@@ -272,6 +275,8 @@ async function moveStaged(store: Store, ingestion: number, settings: TripSetting
       } catch (error) {
         failed = true;
         throw error;
+      } finally {
+        moving.delete(month);
       }
     }
   };

@@ -97,6 +97,8 @@ export async function stageFile(options: StageFileOptions, emit: (event: StatusE
     }
     await run.stop();
   };
+  // One range failing stops the others at once: their rows would be dropped with the run's staging anyway.
+  for (const end of ends) end.catch(() => (stopping ? undefined : stop().catch(() => undefined)));
   const done = (async () => {
     const results = await Promise.allSettled(ends);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -104,8 +106,6 @@ export async function stageFile(options: StageFileOptions, emit: (event: StatusE
     const summaries = results.map((r) => (r as PromiseFulfilledResult<PipelineSummary>).value);
     return merged.done(summaries, stopping || summaries.some((s) => s.stopped));
   })();
-  // One range failing stops the others: their rows would be dropped with the run's staging anyway.
-  done.catch(() => (stopping ? undefined : stop().catch(() => undefined)));
   return { done, stop };
 }
 

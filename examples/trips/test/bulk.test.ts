@@ -12,6 +12,7 @@ import type { Store } from '@sluice/core';
 import { ingestFiles } from '../src/ingest.js';
 import { writeTrips } from '../src/gen.js';
 import { T } from '../src/model.js';
+import { nextMonth } from '../src/bulk.js';
 import { killGroup, lastJson, runCli, startCli, waitForOutput } from './support/cli.js';
 import { freshPg, freshSqlite, openModel, pgAvailable, rollupsAndRecount } from './support/stores.js';
 
@@ -199,6 +200,21 @@ describe.skipIf(!pgAvailable)('bulk ingestion on pg', () => {
       await target.drop();
     }
   }, 240_000);
+});
+
+describe('months moved at once', () => {
+  const m = (year: number, month: number) => Date.UTC(year, month - 1, 1);
+  it('takes the oldest month that is no neighbour of a month being moved, else the oldest', () => {
+    const left = [m(2018, 1), m(2018, 2), m(2018, 3), m(2018, 4), m(2019, 1)];
+    expect(nextMonth(left, [])).toBe(m(2018, 1));
+    expect(nextMonth(left.slice(1), [m(2018, 1)])).toBe(m(2018, 3));
+    // Every month left is a neighbour of one being moved: the oldest.
+    expect(nextMonth([m(2018, 12), m(2019, 1), m(2019, 3)], [m(2018, 11), m(2019, 2)])).toBe(m(2018, 12));
+    // December and January are neighbours across the year.
+    expect(nextMonth([m(2019, 1), m(2019, 3)], [m(2018, 12)])).toBe(m(2019, 3));
+    expect(nextMonth([m(2018, 2)], [m(2018, 1)])).toBe(m(2018, 2));
+    expect(nextMonth([], [m(2018, 1)])).toBeUndefined();
+  });
 });
 
 describe('bulk ingestion refused', () => {
