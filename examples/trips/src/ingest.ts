@@ -182,7 +182,7 @@ export function ingestFiles(options: IngestFilesOptions): FilesRun {
         let summary: PipelineSummary;
         if (bulk) {
           const readers = options.readers && { ...options.readers, ingestion, size };
-          const staging = await stageFile({ store, toRow, path, name, stream, pipeline, ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(readers ? { readers } : {}) }, emit);
+          const staging = await stageFile({ store, toRow, path, name, pipeline, ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(readers ? { readers } : {}) }, emit);
           current = staging;
           summary = await staging.done;
         } else {

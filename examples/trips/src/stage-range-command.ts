@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '@sluice/core';
 import { integerOption, parseCommandLine, type Shutdown } from '@sluice/runtime';
-import { fileStream, tripWriter } from './ingest.js';
+import { tripWriter } from './ingest.js';
 import { openTripsStore } from './open.js';
 import { stageRange } from './staging.js';
 
@@ -28,11 +28,10 @@ export async function stageRangeCommand(argv: string[], shutdown: Shutdown): Pro
   const batchSize = integerOption('batch', values.batch, { min: 1, max: 100_000 });
   const { store: plain, settings } = await openTripsStore(values.store, shutdown);
   const { store, toRow } = tripWriter(plain, ingestion, settings);
-  const { stream } = await fileStream(path);
   const name = values.name ?? path;
   const run = shutdown.track(
     stageRange(
-      { store, toRow, path, name, stream, pipeline: `stage:${name}`, ...(batchSize ? { batchSize } : {}) },
+      { store, toRow, path, name, pipeline: `stage:${name}`, ...(batchSize ? { batchSize } : {}) },
       { from: { offset: Number(after[1]), line: Number(after[2]) }, end },
     ),
   );

@@ -30,8 +30,6 @@ export interface StageFileOptions {
   path: string;
   /** The file's name in status events and dead letters. */
   name: string;
-  /** Checkpoint stream of the file (none is written: staged rows do not survive a crash). */
-  stream: string;
   pipeline: string;
   batchSize?: number;
   /**
@@ -49,14 +47,12 @@ export interface StageRun {
 
 /** The staging load of one range of a file (the whole file when `range` is not given). */
 export function stageRange(options: Omit<StageFileOptions, 'readers'>, range?: CsvRange): PipelineRun {
-  const source = tripsCsv(options.path, options.name, range?.end);
-  const from = range?.from;
-  const run = load<Trip>({
-    source: from === undefined ? source : { name: source.name, read: (_, readOptions) => source.read(from, readOptions) },
+  return load<Trip>({
+    source: tripsCsv(options.path, options.name, range?.end),
+    ...(range?.from ? { from: range.from } : {}),
     store: options.store,
     schema: tripSchema,
     toRow: options.toRow,
-    stream: options.stream,
     name: options.pipeline,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     // Staged rows are lost in a crash: no checkpoint may promise them.
@@ -64,7 +60,6 @@ export function stageRange(options: Omit<StageFileOptions, 'readers'>, range?: C
     checkpoints: false,
     writers: 1,
   });
-  return run;
 }
 
 /** Stages a file, in ranges when it is large and more than one reader is allowed. */
@@ -139,9 +134,10 @@ function startRangeProcess(
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_PROGRESS_INTERVAL_MS: '600000' } });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+    const text = chunk.toString();
+    stderr = (stderr + text).slice(-4000);
     // The range's cost, for the benchmark (a line like the consumers' `trips-consumer-usage`).
-    const usage = /trips-stage-usage .*/.exec(chunk.toString());
+    const usage = /trips-stage-usage .*/.exec(text);
     if (usage) process.stderr.write(`${usage[0]}\n`);
   });
   let summary: PipelineSummary | undefined;

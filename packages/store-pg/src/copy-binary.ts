@@ -34,16 +34,22 @@ const GIVE_UP = Symbol('give up');
 /** A growing list of buffers, written through a DataView. */
 class Writer {
   readonly chunks: Buffer[] = [];
-  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+  private buffer: Buffer = Buffer.alloc(0);
+  private view: DataView = new DataView(this.buffer.buffer, this.buffer.byteOffset, 0);
   private at = 0;
 
   /** Makes room for `bytes` more. */
   room(bytes: number): void {
     if (this.at + bytes <= this.buffer.length) return;
     this.flush();
-    this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    this.writeInto(Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes)));
+  }
+
+  /** Writes from the start of `buffer` on. */
+  private writeInto(buffer: Buffer): void {
+    this.buffer = buffer;
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    this.at = 0;
   }
 
   int16(value: number): void {
@@ -82,11 +88,10 @@ class Writer {
     this.at += this.buffer.write(value, this.at, bytes, 'utf8');
   }
 
+  /** Ends the current chunk; what is left of its buffer takes the next bytes. */
   flush(): void {
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
-    this.buffer = this.buffer.subarray(this.at);
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
-    this.at = 0;
+    this.writeInto(this.buffer.subarray(this.at));
   }
 }
 
@@ -168,10 +173,11 @@ export function encodeCopyBinary(plan: CopyPlan, rows: readonly Row[], options: 
   if (writers.some((w) => w === undefined)) return undefined;
   let kept: readonly Row[] = rows;
   if (options.dedupe === true) {
-    const keyColumns = names.filter((_, k) => isKey[k]);
-    const keyEncoders = names.map((_, k) => plan.encoders[k]!).filter((_, k) => isKey[k]);
+    // A key's text, as the text encoder compares keys; a bad or missing key value throws (it is the
+    // text encoder's to name).
+    const keys = names.flatMap((name, k) => (isKey[k] ? [{ name, encode: plan.encoders[k]! }] : []));
     try {
-      kept = keepLastOfEachKey(rows, (row) => keyColumns.map((name, k) => (row[name] === null || row[name] === undefined ? '\\N' : keyEncoders[k]!(row[name]))).join('\t'));
+      kept = keepLastOfEachKey(rows, (row) => keys.map(({ name, encode }) => encode(row[name])).join('\t'));
     } catch {
       return undefined;
     }
