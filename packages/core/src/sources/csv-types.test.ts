@@ -83,7 +83,11 @@ describe('point columns (WKT POINT)', () => {
 
   it('cellTyper gives what typeCell gives', () => {
     const typer = cellTyper('point')!;
-    for (const text of ['POINT (1 2)', '', 'POINT EMPTY', 'POINT (200 0)', 'nope']) {
+    const texts = ['POINT (1 2)', '', 'POINT EMPTY', 'POINT (200 0)', 'nope', 'POINT (-0 -0.0)', 'POINT (180 90)', 'POINT (-180.0 -90)', 'POINT (180.5 0)'];
+    // The fast path's edges: what it must leave to the full parser, read or refused the same way.
+    texts.push('POINT (1. 2)', 'POINT (.5 2)', 'POINT (1 2.)', 'POINT (- 2)', 'POINT (1  2)', 'POINT (1 2) ', 'POINT (1 2 3)', 'POINT (1e2 3)', 'POINT (+1 2)');
+    texts.push('POINT (1 2)x', 'POINT (1 -)', 'POINT ( 1 2)', 'POINT (1 2', 'POINT (--1 2)', 'POINT (1.2.3 4)', 'POINT (14.4973794438195 50.00136875782316)');
+    for (const text of texts) {
       const cell = typeCell(text, 'point');
       expect(typer(text), text).toEqual(cell.ok ? cell.value : INVALID_CELL);
     }

@@ -121,10 +121,49 @@ export function cellTyper(type: CsvColumnType): CellTyper | undefined {
         const value = isPlainDecimal(text) ? Number(text) : Number.NaN;
         return Number.isFinite(value) ? value : slow(text);
       };
+    case 'point':
+      return (text) => {
+        const point = plainPoint(text);
+        return point === undefined ? slow(text) : point;
+      };
     default:
       return slow;
   }
 }
+
+/**
+ * The point of the commonest form, `POINT (lon lat)` with each coordinate `-?digits[.digits]`, read
+ * by a scan of its characters and in range; `undefined` for anything else, which the full parser
+ * ({@link parseWktPoint}) then reads or refuses. Same result as that parser for the form it takes.
+ */
+function plainPoint(text: string): CsvPoint | undefined {
+  const end = text.length - 1;
+  if (end < 10 || !text.startsWith('POINT (') || text.charCodeAt(end) !== 41 /* ) */) return undefined;
+  const space = plainNumberEnd(text, 7);
+  if (space === 7 || text.charCodeAt(space) !== 32) return undefined;
+  if (plainNumberEnd(text, space + 1) !== end || space + 1 === end) return undefined;
+  const lon = Number(text.slice(7, space));
+  const lat = Number(text.slice(space + 1, end));
+  if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90)) return undefined;
+  return { lon: lon === 0 ? 0 : lon, lat: lat === 0 ? 0 : lat };
+}
+
+/** Where `-?digits[.digits]` starting at `from` ends (`from` itself when there is none). */
+function plainNumberEnd(text: string, from: number): number {
+  let i = from;
+  if (text.charCodeAt(i) === 45 /* - */) i++;
+  const digits = i;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i === digits) return from;
+  if (text.charCodeAt(i) === 46 /* . */) {
+    const fraction = ++i;
+    while (isDigit(text.charCodeAt(i))) i++;
+    if (i === fraction) return from;
+  }
+  return i;
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
 
 /** A cell's text quoted for a reason, cut to {@link MAX_QUOTED_CHARS} characters. */
 function quote(text: string): string {
