@@ -280,6 +280,8 @@ export async function migrateModel(store: Store, wanted: Partial<TripSettings> =
   const recorded = new Set(Object.keys(stored));
   // A store from before `areaResolution` stored its cells at the grouping resolution.
   if (stored.areaResolution === undefined && stored.resolution !== undefined) stored.areaResolution = stored.resolution;
+  // A store from before `identity` has the ids of identity 1 (text hashes); its trips keep them.
+  if (stored.identity === undefined && stored.resolution !== undefined) stored.identity = 1;
   const settings: TripSettings = { ...DEFAULT_SETTINGS, ...stored };
   if (stored.areaResolution === undefined && wanted.areaResolution === undefined) settings.areaResolution = wanted.resolution ?? settings.resolution;
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof TripSettings)[]) {
@@ -316,7 +318,14 @@ function sqliteCellsRefused(): ConfigError {
 }
 
 /** The command-line flag of each setting. */
-const FLAGS: Record<keyof TripSettings, string> = { resolution: 'resolution', bucketMinutes: 'bucket-minutes', areaLevels: 'area-levels', areaResolution: 'area-resolution' };
+const FLAGS: Record<keyof TripSettings, string> = {
+  resolution: 'resolution',
+  bucketMinutes: 'bucket-minutes',
+  areaLevels: 'area-levels',
+  areaResolution: 'area-resolution',
+  // No flag: chosen by the store's age (see migrateModel); the name stands in any message.
+  identity: 'identity',
+};
 
 /**
  * Wraps a store so that a write of trips first makes sure of what the rows refer to: the

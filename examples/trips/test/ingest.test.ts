@@ -6,10 +6,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../src/ingest.js';
 import { writeTrips } from '../src/gen.js';
 import { T } from '../src/model.js';
+import { tripId, tripSchema, type Trip } from '../src/trip.js';
+import { tripsCsv } from '../src/ingest.js';
 import { latestDatasource, regionsOf } from '../src/queries.js';
 import { killGroup, lastJson, runCli, startCli, waitForOutput } from './support/cli.js';
 import { fresh, openModel, rollupsAndRecount, storeKinds } from './support/stores.js';
@@ -17,6 +20,12 @@ import { fresh, openModel, rollupsAndRecount, storeKinds } from './support/store
 const sample = '/work/shared/data/trips.csv';
 const dir = mkdtempSync(join(tmpdir(), 'trips-ingest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The trips of a file, read and checked as an ingestion reads them. */
+async function ingestTrips(path: string): Promise<Trip[]> {
+  const records = await lastValueFrom(tripsCsv(path, path).read().pipe(toArray()));
+  return records.map((record) => tripSchema.parse(record.kind === 'record' ? record.value : undefined));
+}
 
 const count = async (store: { query: (sql: string) => Promise<Record<string, unknown>[]> }, table: string) => Number((await store.query(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
 
@@ -67,6 +76,35 @@ describe.each(storeKinds)('ingestion on %s', (kind) => {
       await store.close();
       await target.drop();
     }
+  }, 60_000);
+
+  it('a store made before identity 2 keeps the ids of identity 1: its trips ingested again are duplicates', async () => {
+    const target = await fresh(kind);
+    let { store, settings } = await openModel(target.url);
+    try {
+      // What an older version left: every setting recorded but the identity.
+      await store.query(`DELETE FROM ${T.settings} WHERE name = 'identity'`);
+      await store.close();
+      ({ store, settings } = await openModel(target.url));
+      expect(settings.identity).toBe(1);
+      expect(await ingestFiles({ store, files: [sample], settings }).done).toMatchObject({ read: 100, persisted: 100 });
+      const trips = (await ingestTrips(sample)).map((trip) => `${trip.at}|${tripId(trip, 1)}`).sort();
+      const stored = await store.query<{ at: unknown; id: unknown }>(`SELECT ${kind === 'pg' ? 'CAST(EXTRACT(EPOCH FROM started_at) * 1000 AS bigint)' : 'started_at'} AS at, trip_id AS id FROM ${T.trips}`);
+      expect(stored.map((row) => `${Number(row.at)}|${Number(row.id)}`).sort()).toEqual(trips);
+      // Opened again, the store says identity 1 still; a fresh store is of identity 2.
+      await store.close();
+      ({ store, settings } = await openModel(target.url));
+      expect(settings.identity).toBe(1);
+      expect(await ingestFiles({ store, files: [sample], settings }).done).toEqual({ read: 100, persisted: 0, rejected: 0, duplicates: 100 });
+    } finally {
+      await store.close();
+      await target.drop();
+    }
+    const other = await fresh(kind);
+    const opened = await openModel(other.url);
+    await opened.store.close();
+    await other.drop();
+    expect(opened.settings.identity).toBe(2);
   }, 60_000);
 
   it('times with a fraction of a second or a zone are one trip with the same time in UTC, kept to the millisecond', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { formatIssues } from '@sluice/core';
-import { nameId, nameKey, parseDatetime, tripSchema, type Point } from '../src/trip.js';
+import { hash53, nameId, nameKey, parseDatetime, tripContent, tripId, tripSchema, valuesId, type Point, type Trip } from '../src/trip.js';
 
 describe('parseDatetime', () => {
   it('reads valid times as UTC epoch ms, with a space or a T, trimmed', () => {
@@ -66,6 +66,47 @@ describe('names', () => {
     expect(nameKey('  Hamburg   Mitte ')).toBe('hamburg mitte');
     expect(nameId('HAMBURG mitte')).toBe(nameId(' hamburg  Mitte'));
     expect(nameId('Hamburg')).not.toBe(nameId('Prague'));
+  });
+});
+
+describe('trip identity', () => {
+  const trip: Trip = { region: 'Prague', datasource: 'cheap_mobile', origin: { lon: 14.5, lat: 50.1 }, destination: { lon: 14.43, lat: 50.07 }, at: Date.UTC(2018, 4, 28, 9, 3, 40) };
+
+  it('identity 2: equal normalised contents give one id, any other field another', () => {
+    const id = tripId(trip);
+    expect(Number.isSafeInteger(id) && id >= 0).toBe(true);
+    expect(valuesId(nameId(trip.region), nameId(trip.datasource), trip)).toBe(id);
+    // Names as their comparison forms, -0 as 0.
+    expect(tripId({ ...trip, region: ' PRAGUE ', datasource: 'Cheap_Mobile' })).toBe(id);
+    const zero: Trip = { ...trip, origin: { lon: 0, lat: 50.1 } };
+    expect(tripId({ ...zero, origin: { lon: -0, lat: 50.1 } })).toBe(tripId(zero));
+    const others: Trip[] = [
+      { ...trip, region: 'Brno' },
+      { ...trip, datasource: 'funny_car' },
+      { ...trip, at: trip.at + 1 },
+      { ...trip, origin: { lon: 14.500000000000002, lat: 50.1 } },
+      { ...trip, origin: { lon: 50.1, lat: 14.5 } },
+      { ...trip, destination: trip.origin, origin: trip.destination },
+      { ...trip, destination: { lon: 14.43, lat: 50.070001 } },
+    ];
+    const ids = new Set([id, ...others.map((other) => tripId(other))]);
+    expect(ids.size).toBe(others.length + 1);
+  });
+
+  it('identity 2: no two of 300,000 trips of one millisecond share an id (53 bits: about 5 in a billion runs would)', () => {
+    const ids = new Set<number>();
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 300_000; i++) {
+      const point = () => ({ lon: Math.round((14 + next()) * 1e6) / 1e6, lat: Math.round((50 + next()) * 1e6) / 1e6 });
+      ids.add(tripId({ ...trip, origin: point(), destination: point() }));
+    }
+    expect(ids.size).toBe(300_000);
+  });
+
+  it('identity 1 (stores made before identity 2): the hash of the content as text', () => {
+    expect(tripId(trip, 1)).toBe(hash53(tripContent(trip)));
+    expect(tripId({ ...trip, region: 'prague ' }, 1)).toBe(tripId(trip, 1));
   });
 });
 
