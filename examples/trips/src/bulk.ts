@@ -4,8 +4,9 @@
  * trigger, no WAL), then each month is moved into `trips` in one transaction:
  *
  * - a month with no partition yet is **built**: its distinct trips inserted in key order into a
- *   new table, the key and the two area indexes made by sorting, the rollups counted from it with
- *   the trigger's own statements, and the table attached as the month's partition;
+ *   new table, the key and the two area indexes made by sorting, the rollups counted from it (the
+ *   trigger's counts, with the cheaper statements a month without trips allows:
+ *   `pgBuildRollupStatements`), and the table attached as the month's partition;
  * - a month that has a partition is **merged**: its distinct trips inserted with `ON CONFLICT DO
  *   NOTHING`, so the rollup trigger counts only the trips that were really new.
  *
@@ -22,8 +23,9 @@
  * {@link STALE_AFTER_MINUTES} minutes.
  */
 import type { Store } from '@sluice/core';
-import { AREA_INDEXES, T, monthLockSql, monthPartition, pgRollupStatements, stagedParent, tableSpecs } from './model.js';
+import { AREA_INDEXES, T, monthLockSql, monthPartition, pgBuildRollupStatements, stagedParent, tableSpecs } from './model.js';
 import type { TripSettings } from './trip.js';
+import { DAY_MS } from './weeks.js';
 
 /** A run not seen working for this long left its staged rows behind; the next bulk run drops them. */
 export const STALE_AFTER_MINUTES = 60;
@@ -88,7 +90,7 @@ export function moveMonthSql(ingestion: number, month: number, settings: TripSet
     ALTER TABLE ${part.name} ADD PRIMARY KEY (started_at, trip_id);
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.origin};
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.destination};
-    ${pgRollupStatements(settings, part.name).join(';\n    ')};
+    ${pgBuildRollupStatements(settings, part.name, { fromDay: Date.parse(part.from) / DAY_MS, toDay: Date.parse(part.to) / DAY_MS }).join(';\n    ')};
     -- Attached last: the attach locks trips against another attach until this commits, so the
     -- other month moving at once builds and counts meanwhile. The constraint spares the attach a
     -- scan of the rows; it has no use after.

@@ -84,7 +84,7 @@ export const AREA_INDEXES = {
  * ones, whose few rows every batch updates. Two transactions writing at once meet on those rows,
  * so they come last: the second waits only for the first's commit, not for all of its work.
  */
-function rollupStatements(src: string, counted: boolean, settings: TripSettings): { wide: string[]; narrow: string[] } {
+function rollupStatements(src: string, counted: boolean, settings: TripSettings): { area: string[]; groups: string; narrow: string[] } {
   const n = counted ? 'count(*)' : '1';
   const group = (cols: string) => (counted ? ` GROUP BY ${cols} ORDER BY ${cols}` : '');
   const from = counted ? ` FROM ${src}` : '';
@@ -94,15 +94,16 @@ function rollupStatements(src: string, counted: boolean, settings: TripSettings)
   // Groups are keyed by cells at the grouping resolution: the stored cells' parents when those are finer.
   const groupCell = (col: string) => cellAtSql(c(col), settings.resolution, settings);
   const groupKey = `SELECT ${c('region_id')}, ${groupCell('origin_cell')}, ${groupCell('destination_cell')}, ${c('bucket')}`;
-  const wide = [
+  const area = [
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 0, ${c('origin_cell')}, ${c('week')}, ${n}${from}${where}${group('origin_cell, week')} ` +
       `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
     `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT 1, ${c('destination_cell')}, ${c('week')}, ${n}${from}${where}${group('destination_cell, week')} ` +
       `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`,
+  ];
+  const groups =
     `INSERT INTO ${T.groups} (region_id, origin_cell, destination_cell, bucket, trips) ${groupKey}, ${n}${from}${where}` +
       `${counted ? ' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4' : ''} ` +
-      `ON CONFLICT (region_id, origin_cell, destination_cell, bucket) DO UPDATE SET trips = ${T.groups}.trips + excluded.trips`,
-  ];
+      `ON CONFLICT (region_id, origin_cell, destination_cell, bucket) DO UPDATE SET trips = ${T.groups}.trips + excluded.trips`;
   const narrow = [
     `INSERT INTO ${T.regionWeeks} (region_id, week, trips) ${sel(['region_id', 'week'])}, ${n}${from}${where}${group('region_id, week')} ` +
       `ON CONFLICT (region_id, week) DO UPDATE SET trips = ${T.regionWeeks}.trips + excluded.trips`,
@@ -113,7 +114,7 @@ function rollupStatements(src: string, counted: boolean, settings: TripSettings)
     `INSERT INTO ${T.ingestions} (ingestion, new_trips) ${sel(['ingestion'])}, ${n}${from}${where}${group('ingestion')} ` +
       `ON CONFLICT (ingestion) DO UPDATE SET new_trips = ${T.ingestions}.new_trips + excluded.new_trips`,
   ];
-  return { wide, narrow };
+  return { area, groups, narrow };
 }
 
 /**
@@ -143,7 +144,44 @@ function coarseAreaStatements(levels: readonly number[], from: { trips: string }
 export function pgRollupStatements(settings: TripSettings, src = 'new_trips'): string[] {
   const rollup = rollupStatements(src, true, settings);
   const levels = areaLevelsOf(settings).slice(1);
-  return [...rollup.wide, ...coarseAreaStatements(levels, { trips: src }, settings.areaResolution), ...rollup.narrow];
+  return [...rollup.area, rollup.groups, ...coarseAreaStatements(levels, { trips: src }, settings.areaResolution), ...rollup.narrow];
+}
+
+/**
+ * PostgreSQL: the rollup statements of a month being built (bulk.ts): trips all new, in a month
+ * `[fromDay, toDay)` (epoch days) that had no trips, and so no `area_weeks` row yet for a week that
+ * lies wholly inside it. Same counts as {@link pgRollupStatements}, and the same rows in the same
+ * order (two movers wait for each other, never deadlock), cheaper in two ways:
+ *
+ * - each side's cells are counted once into a temporary table, and every level of `area_weeks` is
+ *   summed from those counts (a third of the trips' rows at resolution 10) instead of the trips;
+ * - rows of weeks wholly inside the month are inserted plainly, about half the cost of an upsert
+ *   that finds no row; only the weeks the month shares with its neighbours are upserted.
+ */
+export function pgBuildRollupStatements(settings: TripSettings, src: string, month: { fromDay: number; toDay: number }): string[] {
+  const cells = 'trips_month_cells';
+  const inside = `week >= ${month.fromDay} AND week + 7 <= ${month.toDay}`;
+  const upsert = `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`;
+  const level = (l: number) => {
+    const rows =
+      l === settings.areaResolution
+        ? `SELECT side, cell, week, trips FROM ${cells}`
+        : `SELECT side, ${parentSql('cell', l)} AS cell, week, sum(trips) AS trips FROM ${cells} GROUP BY 1, 2, 3`;
+    return (
+      `WITH level AS (${rows}), fresh AS (INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT side, cell, week, trips FROM level WHERE ${inside} ORDER BY 1, 2, 3) ` +
+      `INSERT INTO ${T.areaWeeks} (side, cell, week, trips) SELECT side, cell, week, trips FROM level WHERE NOT (${inside}) ORDER BY 1, 2, 3 ${upsert}`
+    );
+  };
+  const [finest, ...coarse] = areaLevelsOf(settings);
+  const rollup = rollupStatements(src, true, settings);
+  return [
+    `CREATE TEMPORARY TABLE ${cells} ON COMMIT DROP AS SELECT 0 AS side, origin_cell AS cell, week, count(*)::integer AS trips FROM ${src} GROUP BY 2, 3 ` +
+      `UNION ALL SELECT 1, destination_cell, week, count(*)::integer FROM ${src} GROUP BY 2, 3`,
+    level(finest!),
+    rollup.groups,
+    ...coarse.map(level),
+    ...rollup.narrow,
+  ];
 }
 
 /** SQLite: row triggers. An upsert that finds the key fires no INSERT trigger, and its update is ignored. */
@@ -155,6 +193,13 @@ export function sqliteModelSql(settings: TripSettings): string[] {
     `CREATE TRIGGER IF NOT EXISTS trips_rollup AFTER INSERT ON ${T.trips} BEGIN ${Object.values(rollupStatements('NEW', false, settings)).flat().join('; ')}; END`,
   ];
 }
+
+/**
+ * PostgreSQL: the fill factor of `trip_groups` pages. Half of a month's groups or more were met in
+ * earlier months; their upserts are updates, about a third cheaper when the page has room for the
+ * new version (measured on a month of 330k trips).
+ */
+const GROUPS_FILLFACTOR = 80;
 
 /** PostgreSQL type of each column type of the trips spec (as the store maps them). */
 const PG_TYPE: Record<string, string> = { timestamp: 'timestamptz', bigint: 'bigint', integer: 'integer', real: 'double precision', text: 'text' };
@@ -187,6 +232,11 @@ export function pgModelSql(settings: TripSettings): string {
     CREATE TABLE ${T.staged} (${columns}) PARTITION BY LIST (ingestion);
   END IF;
   CREATE TABLE IF NOT EXISTS ${T.stagingRuns} (ingestion bigint PRIMARY KEY, seen_at timestamptz NOT NULL);
+  -- A group's row is updated by every ingestion with trips of it: room on its page lets the new
+  -- version stay there without new index entries (a HOT update).
+  IF NOT (SELECT coalesce(reloptions, '{}') @> '{fillfactor=${GROUPS_FILLFACTOR}}' FROM pg_class WHERE oid = to_regclass('${T.groups}')) THEN
+    ALTER TABLE ${T.groups} SET (fillfactor = ${GROUPS_FILLFACTOR});
+  END IF;
   CREATE OR REPLACE FUNCTION trips_rollup() RETURNS trigger LANGUAGE plpgsql AS $f$
   BEGIN
     ${pgRollupStatements(settings).join(';\n    ')};
