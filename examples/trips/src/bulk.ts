@@ -25,7 +25,6 @@
 import type { Store } from '@sluice/core';
 import { AREA_INDEXES, T, monthLockSql, monthPartition, pgBuildRollupStatements, stagedParent, tableSpecs } from './model.js';
 import type { TripSettings } from './trip.js';
-import { DAY_MS } from './weeks.js';
 
 /** A run not seen working for this long left its staged rows behind; the next bulk run drops them. */
 export const STALE_AFTER_MINUTES = 60;
@@ -90,7 +89,7 @@ export function moveMonthSql(ingestion: number, month: number, settings: TripSet
     ALTER TABLE ${part.name} ADD PRIMARY KEY (started_at, trip_id);
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.origin};
     CREATE INDEX ON ${part.name} ${AREA_INDEXES.destination};
-    ${pgBuildRollupStatements(settings, part.name, { fromDay: Date.parse(part.from) / DAY_MS, toDay: Date.parse(part.to) / DAY_MS }).join(';\n    ')};
+    ${pgBuildRollupStatements(settings, part.name, part).join(';\n    ')};
     -- Attached last: the attach locks trips against another attach until this commits, so the
     -- other month moving at once builds and counts meanwhile. The constraint spares the attach a
     -- scan of the rows; it has no use after.

@@ -149,7 +149,7 @@ export function pgRollupStatements(settings: TripSettings, src = 'new_trips'): s
 
 /**
  * PostgreSQL: the rollup statements of a month being built (bulk.ts): trips all new, in a month
- * `[fromDay, toDay)` (epoch days) that had no trips, and so no `area_weeks` row yet for a week that
+ * `[from, to)` (its partition's bounds, {@link monthPartition}) that had no trips, and so no `area_weeks` row yet for a week that
  * lies wholly inside it. Same counts as {@link pgRollupStatements}, and the same rows in the same
  * order (two movers wait for each other, never deadlock), cheaper in two ways:
  *
@@ -158,9 +158,10 @@ export function pgRollupStatements(settings: TripSettings, src = 'new_trips'): s
  * - rows of weeks wholly inside the month are inserted plainly, about half the cost of an upsert
  *   that finds no row; only the weeks the month shares with its neighbours are upserted.
  */
-export function pgBuildRollupStatements(settings: TripSettings, src: string, month: { fromDay: number; toDay: number }): string[] {
+export function pgBuildRollupStatements(settings: TripSettings, src: string, month: { from: string; to: string }): string[] {
   const cells = 'trips_month_cells';
-  const inside = `week >= ${month.fromDay} AND week + 7 <= ${month.toDay}`;
+  // Weeks are the epoch days of their Mondays; a month starts at a day's midnight.
+  const inside = `week >= ${Date.parse(month.from) / DAY_MS} AND week + 7 <= ${Date.parse(month.to) / DAY_MS}`;
   const upsert = `ON CONFLICT (side, cell, week) DO UPDATE SET trips = ${T.areaWeeks}.trips + excluded.trips`;
   const level = (l: number) => {
     const rows =

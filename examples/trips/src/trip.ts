@@ -277,12 +277,16 @@ export function valuesId(regionId: number, datasourceId: number, trip: Trip): nu
   feedDouble(trip.origin.lat);
   feedDouble(trip.destination.lon);
   feedDouble(trip.destination.lat);
+  // Finalised with the length fed, 14 words (56 bytes), as MurmurHash3 does.
   return 4294967296 * (2097151 & finalLane(lane2 ^ 56)) + finalLane(lane1 ^ 56);
 }
 
-/** The trip's id: unique with its start time (the table's key is `(started_at, trip_id)`); see {@link TripSettings.identity}. */
-export function tripId(trip: Trip, identity: number = DEFAULT_SETTINGS.identity): number {
-  return identity === 1 ? hash53(tripContent(trip)) : valuesId(nameId(trip.region), nameId(trip.datasource), trip);
+/**
+ * The trip's id: unique with its start time (the table's key is `(started_at, trip_id)`); see
+ * {@link TripSettings.identity}. A caller that has the region's and datasource's ids passes them.
+ */
+export function tripId(trip: Trip, identity = DEFAULT_SETTINGS.identity, regionId = nameId(trip.region), datasourceId = nameId(trip.datasource)): number {
+  return identity === 1 ? hash53(tripContent(trip)) : valuesId(regionId, datasourceId, trip);
 }
 
 /** The envelope key of a trip through a broker. */
@@ -306,7 +310,7 @@ export function tripRow(trip: Trip, ingestion: number, settings: TripSettings): 
   const datasourceId = nameId(trip.datasource);
   return {
     started_at: trip.at,
-    trip_id: settings.identity === 1 ? hash53(tripContent(trip)) : valuesId(regionId, datasourceId, trip),
+    trip_id: tripId(trip, settings.identity, regionId, datasourceId),
     region_id: regionId,
     datasource_id: datasourceId,
     origin_lon: trip.origin.lon,
